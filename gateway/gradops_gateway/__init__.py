@@ -1,0 +1,1 @@
+"""The gateway: partners' front door. Routes /api/v1 to the owning service and serves merged docs."""

@@ -1,0 +1,101 @@
+"""The gateway app: routes `/api/v1/...` to the owning service, serves merged docs offline."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from gradops_shared.errors import problem_response
+from gradops_shared.http import health_router, new_app
+from starlette.responses import Response
+
+from gradops_gateway.openapi import load_specs, merge_specs
+from gradops_gateway.proxy import forward
+from gradops_gateway.routing import RouteTable
+from gradops_gateway.settings import GatewaySettings
+
+PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    specs: dict[str, dict[str, Any]] | None = None,
+    transports: dict[str, httpx.AsyncBaseTransport] | None = None,
+    extra_lifespan: Lifespan | None = None,
+) -> FastAPI:
+    """`specs` and `transports` let the embedded default hand over live specs and in-process
+    transports; the stack gateway reads the committed specs and speaks HTTP."""
+    settings = settings or GatewaySettings()
+    service_specs = specs if specs is not None else load_specs(settings.openapi_dir)
+    table = RouteTable(service_specs)
+    merged = merge_specs(service_specs)
+    clients: dict[str, httpx.AsyncClient] = {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        timeout = httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds)
+        limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
+        for name, base_url in settings.services.items():
+            transport = (transports or {}).get(name)
+            clients[name] = httpx.AsyncClient(
+                base_url=base_url, transport=transport, timeout=timeout, limits=limits
+            )
+        try:
+            if extra_lifespan is not None:
+                async with extra_lifespan(app):
+                    yield
+            else:
+                yield
+        finally:
+            for client in clients.values():
+                await client.aclose()
+            clients.clear()
+
+    app = new_app(title="GradOps API", description=merged["info"]["description"], lifespan=lifespan)
+    app.openapi = lambda: merged  # type: ignore[method-assign]
+
+    async def services_ready() -> None:
+        async def probe(name: str, client: httpx.AsyncClient) -> None:
+            response = await client.get("/readyz", timeout=3)
+            if response.status_code != 200:
+                raise RuntimeError(f"{name} not ready")
+
+        await asyncio.gather(*(probe(name, client) for name, client in clients.items()))
+
+    app.include_router(health_router({"services": services_ready}))
+
+    @app.api_route("/api/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
+    async def proxy(request: Request, path: str) -> Response:
+        match = table.match(request.method, request.url.path)
+        if match.service is None:
+            if match.allowed:
+                return problem_response(
+                    status=405,
+                    code="route.method_not_allowed",
+                    title="Method not allowed",
+                    detail=f"{request.method} is not allowed here; use {', '.join(sorted(match.allowed))}.",
+                    message_zh="不支持该请求方法",
+                    instance=request.url.path,
+                    headers={"allow": ", ".join(sorted(match.allowed))},
+                )
+            return problem_response(
+                status=404,
+                code="route.not_found",
+                title="Not found",
+                detail=f"No operation at {request.url.path}.",
+                message_zh="请求的地址不存在",
+                instance=request.url.path,
+            )
+        client = clients.get(match.service)
+        if client is None:
+            return JSONResponse({"detail": "gateway not started"}, status_code=503)
+        return await forward(request, client, match.service)
+
+    return app

@@ -1,0 +1,1 @@
+"""Audit service: the graduation audit (毕业审核), explainable and event-driven."""

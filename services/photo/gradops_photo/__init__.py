@@ -1,0 +1,1 @@
+"""Photo service: graduation and admission photos, their quality control and review."""

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from fastapi import FastAPI
+from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
+
+from gradops_photo import api
+from gradops_photo.models import Base, inbox, outbox
+from gradops_photo.settings import PhotoSettings
+
+DEFINITION = ServiceDefinition(
+    name="photo",
+    title="GradOps Photo",
+    description="Graduation and admission photos: submission with QC, review (approve/reject).",
+    settings_cls=PhotoSettings,
+    metadata=Base.metadata,
+    outbox=outbox,
+    inbox=inbox,
+    router=api.router,
+)
+
+
+def create_app(settings: PhotoSettings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    return create_service_app(DEFINITION, settings or PhotoSettings(), runtime)

@@ -1,0 +1,1 @@
+"""Registry service: the student record (学籍) and its history."""

@@ -1,0 +1,22 @@
+"""Events the registry consumes: CertificateIssued sets the student to 毕业."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from gradops_shared.consumer import Handler
+from gradops_shared.contracts import TOPICS, CertificateIssued, EventData, EventEnvelope
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradops_registry.service import mark_graduated
+
+CONSUMES = (TOPICS["certificates"],)
+
+
+async def on_certificate_issued(session: AsyncSession, _envelope: EventEnvelope, data: EventData) -> None:
+    assert isinstance(data, CertificateIssued)
+    await mark_graduated(session, data.student_no, certificate_number=data.number, on=data.graduation_date)
+
+
+def handlers(_settings: object) -> Mapping[str, Handler]:
+    return {CertificateIssued.event_type: on_certificate_issued}

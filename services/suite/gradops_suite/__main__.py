@@ -1,0 +1,3 @@
+from gradops_suite.cli import main
+
+main()

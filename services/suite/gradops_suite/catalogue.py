@@ -1,0 +1,22 @@
+"""Every service of the suite, with its settings, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gradops_audit.app import DEFINITION as AUDIT
+from gradops_certificates.app import DEFINITION as CERTIFICATES
+from gradops_photo.app import DEFINITION as PHOTO
+from gradops_registry.app import DEFINITION as REGISTRY
+from gradops_shared.runtime import ServiceDefinition
+from gradops_shared.settings import ServiceSettings
+
+DEFINITIONS: dict[str, ServiceDefinition] = {d.name: d for d in (REGISTRY, PHOTO, AUDIT, CERTIFICATES)}
+
+
+def settings_for(name: str, **overrides: Any) -> ServiceSettings:
+    return DEFINITIONS[name].settings_cls(**overrides)
+
+
+def consumers() -> list[str]:
+    return [name for name, d in DEFINITIONS.items() if d.handlers is not None]

@@ -1,0 +1,103 @@
+"""`python -m gradops_suite …` (also installed as `gradops`): run, serve, migrate, stack, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from gradops_shared.migrations import REPO_ROOT
+
+
+def _serve(role: str, service: str, port: int) -> None:
+    import uvicorn
+    from gradops_shared.logging import configure_logging
+    from gradops_shared.runtime import create_service_app, create_worker_app
+
+    from gradops_suite.catalogue import DEFINITIONS
+
+    configure_logging(f"{service}-{role}" if role != "gateway" else "gateway")
+    if role == "gateway":
+        from gradops_gateway.app import create_app as create_gateway
+
+        app = create_gateway()
+    else:
+        definition = DEFINITIONS[service]
+        settings = definition.settings_cls()
+        configure_logging(f"{service}-{role}", settings.log_level)
+        app = (
+            create_service_app(definition, settings)
+            if role == "api"
+            else create_worker_app(definition, settings, role)
+        )
+    uvicorn.run(
+        app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10
+    )
+
+
+def _migrate() -> None:
+    from gradops_shared.migrations import upgrade
+
+    from gradops_suite.catalogue import DEFINITIONS
+
+    for name, definition in DEFINITIONS.items():
+        upgrade(name, definition.settings_cls().database_url)
+        print(f"migrated {name}")
+
+
+def _openapi(check: bool) -> int:
+    from gradops_suite.openapi_export import write_or_check
+
+    drift = write_or_check(REPO_ROOT / "openapi", check=check)
+    for line in drift:
+        print(line)
+    return 1 if check and drift else 0
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="gradops", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="the whole suite in one process (embedded default)")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--data-dir", type=Path, default=Path(".data"))
+
+    serve = sub.add_parser("serve", help="one process of the real stack")
+    serve.add_argument("role", choices=["api", "relay", "consumer", "gateway"])
+    serve.add_argument("service", choices=["registry", "photo", "audit", "certificates", "gateway"])
+    serve.add_argument("--port", type=int, required=True)
+
+    sub.add_parser("migrate", help="apply every service's migrations (URL from settings)")
+
+    stack = sub.add_parser("stack", help="the service processes of the real stack")
+    stack.add_argument("action", choices=["up", "down", "status"])
+    stack.add_argument("--base-port", type=int, default=8000)
+
+    openapi = sub.add_parser("openapi", help="write (or --check) openapi/*.json and event schemas")
+    openapi.add_argument("--check", action="store_true")
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        from gradops_suite.embedded import run as run_embedded
+
+        run_embedded(args.port, args.data_dir)
+    elif args.command == "serve":
+        _serve(args.role, args.service, args.port)
+    elif args.command == "migrate":
+        _migrate()
+    elif args.command == "stack":
+        from gradops_suite import stack as stack_module
+
+        config = stack_module.StackConfig(base_port=args.base_port)
+        if args.action == "up":
+            stack_module.start(config)
+            print(f"GradOps stack is ready: gateway {config.gateway_url()}  (logs: {config.log_dir})")
+        elif args.action == "down":
+            stack_module.stop(config)
+        else:
+            states = stack_module.status(config)
+            print(json.dumps(states, indent=2))
+            sys.exit(0 if all(s == "ready" for s in states.values()) else 1)
+    elif args.command == "openapi":
+        sys.exit(_openapi(args.check))

@@ -1,0 +1,140 @@
+"""The embedded default: the whole suite in one process on SQLite with an in-process event log.
+
+Same domain code, same outbox, same relays and consumers as the real stack; only the database
+driver and the bus differ.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI
+from gradops_gateway.app import create_app as create_gateway
+from gradops_gateway.settings import GatewaySettings
+from gradops_shared.bus import EmbeddedBus
+from gradops_shared.db import Database
+from gradops_shared.migrations import upgrade
+from gradops_shared.runtime import (
+    BackgroundWorker,
+    Runtime,
+    build_consumer,
+    build_relay,
+    create_service_app,
+)
+from gradops_shared.settings import ServiceSettings
+
+from gradops_suite.catalogue import DEFINITIONS, settings_for
+
+
+@dataclass
+class EmbeddedSuite:
+    gateway: FastAPI
+    services: dict[str, FastAPI]
+    runtimes: dict[str, Runtime]
+    workers: list[BackgroundWorker] = field(default_factory=list)
+
+
+def embedded_settings(data_dir: Path, name: str, **overrides: object) -> ServiceSettings:
+    return settings_for(
+        name,
+        database_url=f"sqlite+aiosqlite:///{data_dir / f'{name}.db'}",
+        event_bus="embedded",
+        embedded_bus_path=str(data_dir / "bus.db"),
+        relay_poll_seconds=0.5,
+        **overrides,
+    )
+
+
+def migrate_embedded(data_dir: Path) -> None:
+    """Blocking: run before the event loop starts (or in a thread)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name in DEFINITIONS:
+        upgrade(name, embedded_settings(data_dir, name).database_url)
+
+
+def build_embedded(
+    data_dir: Path, *, service_overrides: dict[str, dict[str, object]] | None = None
+) -> EmbeddedSuite:
+    """Builds the apps; the returned gateway's lifespan starts and stops everything else."""
+    data_dir = data_dir.resolve()
+    bus = EmbeddedBus(data_dir / "bus.db")
+    settings = {
+        name: embedded_settings(data_dir, name, **(service_overrides or {}).get(name, {}))
+        for name in DEFINITIONS
+    }
+    runtimes = {
+        name: Runtime(db=Database(s.database_url, DEFINITIONS[name].schema), bus=bus)
+        for name, s in settings.items()
+    }
+    services = {
+        name: create_service_app(DEFINITIONS[name], settings[name], runtimes[name]) for name in DEFINITIONS
+    }
+    transports: dict[str, httpx.AsyncBaseTransport] = {
+        name: httpx.ASGITransport(app=app) for name, app in services.items()
+    }
+    for runtime in runtimes.values():
+        runtime.peer_transports.update(transports)
+    suite = EmbeddedSuite(gateway=FastAPI(), services=services, runtimes=runtimes)
+
+    @asynccontextmanager
+    async def run_everything(_gateway: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await bus.start()
+            stack.push_async_callback(bus.stop)
+            for runtime in runtimes.values():
+                stack.push_async_callback(runtime.db.dispose)
+                stack.push_async_callback(runtime.close_peers)
+            for app in services.values():
+                await stack.enter_async_context(app.router.lifespan_context(app))
+            for name, definition in DEFINITIONS.items():
+                suite.workers.append(
+                    BackgroundWorker(f"{name}-relay", build_relay(definition, settings[name], runtimes[name]))
+                )
+                if definition.handlers is not None:
+                    suite.workers.append(
+                        BackgroundWorker(
+                            f"{name}-consumer", build_consumer(definition, settings[name], runtimes[name])
+                        )
+                    )
+            for worker in suite.workers:
+                await worker.start()
+                stack.push_async_callback(worker.stop)
+            yield
+
+    suite.gateway = create_gateway(
+        GatewaySettings(services={name: f"http://{name}.embedded" for name in DEFINITIONS}),
+        specs={name: app.openapi() for name, app in services.items()},
+        transports=transports,
+        extra_lifespan=run_everything,
+    )
+    return suite
+
+
+def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
+    import uvicorn
+    from gradops_shared.logging import configure_logging
+
+    configure_logging("embedded")
+    migrate_embedded(data_dir)
+    suite = build_embedded(data_dir)
+    inner = suite.gateway.router.lifespan_context
+    data_path = data_dir.resolve()
+
+    @asynccontextmanager
+    async def announce(app: FastAPI) -> AsyncIterator[None]:
+        async with inner(app):
+            print(
+                f"\nGradOps (embedded) is running: http://{host}:{port}\n"
+                f"  API docs: http://{host}:{port}/docs  ·  data: {data_path}  ·  Ctrl-C stops it\n",
+                flush=True,
+            )
+            yield
+
+    suite.gateway.router.lifespan_context = announce
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(suite.gateway, host=host, port=port, log_config=None, access_log=False)

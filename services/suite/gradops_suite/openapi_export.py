@@ -1,0 +1,42 @@
+"""Writes the committed specs: each service's OpenAPI, the merged gateway spec, event schemas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from gradops_gateway.openapi import merge_specs
+from gradops_shared.contracts import json_schemas
+from gradops_shared.runtime import create_service_app
+
+from gradops_suite.catalogue import DEFINITIONS
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return json.dumps(document, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+def generated_files() -> dict[str, str]:
+    specs = {
+        name: create_service_app(definition, definition.settings_cls()).openapi()
+        for name, definition in DEFINITIONS.items()
+    }
+    files = {f"{name}.json": _dump(spec) for name, spec in specs.items()}
+    files["gradops.json"] = _dump(merge_specs(specs))
+    files.update({f"events/{name}": _dump(schema) for name, schema in json_schemas().items()})
+    return files
+
+
+def write_or_check(directory: Path, *, check: bool) -> list[str]:
+    """Returns the files that differ (check) or were rewritten (write)."""
+    changed: list[str] = []
+    for relative, content in generated_files().items():
+        path = directory / relative
+        current = path.read_text(encoding="utf-8") if path.exists() else None
+        if current != content:
+            changed.append(f"{'drift' if check else 'wrote'}: openapi/{relative}")
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(content, encoding="utf-8")
+    return changed

@@ -1,0 +1,181 @@
+"""The real topology on one machine: each service API, relay and consumer, and the gateway, each
+its own process, logs under one directory. PostgreSQL and Kafka are started by deploy/stack/*.sh."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from gradops_shared.migrations import REPO_ROOT
+from gradops_shared.settings import DEFAULT_KAFKA_BOOTSTRAP, DEFAULT_POSTGRES_URL
+
+from gradops_suite.catalogue import DEFINITIONS, consumers
+
+SERVICE_ORDER = list(DEFINITIONS)
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    base_port: int = 8000
+    state_dir: Path = REPO_ROOT / ".stack"
+    database_url: str = DEFAULT_POSTGRES_URL
+    kafka_bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP
+    topic_prefix: str = ""
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.state_dir / "logs"
+
+    def api_port(self, service: str) -> int:
+        return self.base_port + 101 + SERVICE_ORDER.index(service)
+
+    def gateway_url(self) -> str:
+        return f"http://127.0.0.1:{self.base_port}"
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    name: str
+    args: list[str]
+    port: int
+
+
+def process_specs(config: StackConfig) -> list[ProcessSpec]:
+    specs: list[ProcessSpec] = []
+    for index, service in enumerate(SERVICE_ORDER):
+        specs.append(ProcessSpec(f"{service}-api", ["serve", "api", service], config.base_port + 101 + index))
+        specs.append(
+            ProcessSpec(f"{service}-relay", ["serve", "relay", service], config.base_port + 111 + index)
+        )
+        if service in consumers():
+            specs.append(
+                ProcessSpec(
+                    f"{service}-consumer", ["serve", "consumer", service], config.base_port + 121 + index
+                )
+            )
+    specs.append(ProcessSpec("gateway", ["serve", "gateway", "gateway"], config.base_port))
+    return specs
+
+
+def process_env(config: StackConfig) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        {
+            "GRADOPS_DATABASE_URL": config.database_url,
+            "GRADOPS_EVENT_BUS": "kafka",
+            "GRADOPS_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
+            "GRADOPS_TOPIC_PREFIX": config.topic_prefix,
+            "GRADOPS_PHOTO_REGISTRY_URL": f"http://127.0.0.1:{config.api_port('registry')}",
+            "GRADOPS_GATEWAY_SERVICES": json.dumps(
+                {s: f"http://127.0.0.1:{config.api_port(s)}" for s in SERVICE_ORDER}
+            ),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    return env
+
+
+def _pid_file(config: StackConfig, name: str) -> Path:
+    return config.run_dir / f"{name}.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
+def _running_pid(config: StackConfig, name: str) -> int | None:
+    path = _pid_file(config, name)
+    if not path.exists():
+        return None
+    pid = int(path.read_text().strip() or 0)
+    return pid if pid and _alive(pid) else None
+
+
+def start(config: StackConfig, *, timeout_s: float = 90) -> None:
+    """Starts every process not already running and returns when all answer /readyz."""
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    config.log_dir.mkdir(parents=True, exist_ok=True)
+    env = process_env(config)
+    specs = process_specs(config)
+    for spec in specs:
+        if _running_pid(config, spec.name):
+            continue
+        log_file = (config.log_dir / f"{spec.name}.log").open("ab")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gradops_suite", *spec.args, "--port", str(spec.port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_ROOT,
+            start_new_session=True,
+        )
+        log_file.close()
+        _pid_file(config, spec.name).write_text(str(process.pid))
+    wait_ready(config, specs, timeout_s=timeout_s)
+
+
+def wait_ready(config: StackConfig, specs: list[ProcessSpec], *, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    pending = {spec.name: spec for spec in specs}
+    with httpx.Client(timeout=2) as client:
+        while pending:
+            for name, spec in list(pending.items()):
+                if not _running_pid(config, name):
+                    raise RuntimeError(f"{name} exited; see {config.log_dir / (name + '.log')}")
+                try:
+                    if client.get(f"http://127.0.0.1:{spec.port}/readyz").status_code == 200:
+                        del pending[name]
+                except httpx.HTTPError:
+                    pass
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"not ready after {timeout_s:.0f}s: {', '.join(sorted(pending))} (logs: {config.log_dir})"
+                )
+            time.sleep(0.3)
+
+
+def stop(config: StackConfig, *, timeout_s: float = 15) -> None:
+    for spec in reversed(process_specs(config)):
+        pid = _running_pid(config, spec.name)
+        if pid:
+            os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout_s
+    for spec in process_specs(config):
+        pid = _running_pid(config, spec.name)
+        while pid and _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if pid and _alive(pid):
+            os.killpg(pid, signal.SIGKILL)
+        _pid_file(config, spec.name).unlink(missing_ok=True)
+
+
+def status(config: StackConfig) -> dict[str, str]:
+    result: dict[str, str] = {}
+    with httpx.Client(timeout=2) as client:
+        for spec in process_specs(config):
+            if not _running_pid(config, spec.name):
+                result[spec.name] = "stopped"
+                continue
+            try:
+                ready = client.get(f"http://127.0.0.1:{spec.port}/readyz").status_code == 200
+                result[spec.name] = "ready" if ready else "not ready"
+            except httpx.HTTPError:
+                result[spec.name] = "starting"
+    return result

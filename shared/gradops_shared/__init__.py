@@ -1,0 +1,1 @@
+"""GradOps common library: plumbing every service shares. No business rules live here."""

@@ -1,0 +1,139 @@
+"""Consumers: read, apply in one DB transaction with the inbox record, then commit the offset.
+
+A duplicate is skipped by the inbox; a message that cannot be parsed, or fails on every retry,
+goes to `<topic>.dlt` with the reason, and the consumer keeps going. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradops_shared.bus import IncomingMessage, OutgoingMessage, Publisher, Subscription
+from gradops_shared.contracts import EventData, EventEnvelope, parse_data
+from gradops_shared.db import Database
+from gradops_shared.logging import bind_request_id
+from gradops_shared.outbox import record_processed
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[AsyncSession, EventEnvelope, EventData], Awaitable[None]]
+DLT_SUFFIX = ".dlt"
+
+
+@dataclass
+class ConsumerStats:
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+
+
+class ConsumerRunner:
+    def __init__(
+        self,
+        *,
+        name: str,
+        db: Database,
+        inbox: Table,
+        subscription: Subscription,
+        dead_letters: Publisher,
+        handlers: Mapping[str, Handler],
+        max_attempts: int = 3,
+        retry_backoff_seconds: float = 0.2,
+    ) -> None:
+        self.name = name
+        self.db = db
+        self.inbox = inbox
+        self.subscription = subscription
+        self.dead_letters = dead_letters
+        self.handlers = dict(handlers)
+        self.max_attempts = max_attempts
+        self.retry_backoff_seconds = retry_backoff_seconds
+        self.stats = ConsumerStats()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                messages = await self.subscription.fetch(timeout_s=0.5)
+            except Exception:
+                log.exception("consumer_fetch_failed", consumer=self.name)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1)
+                continue
+            await self.process(messages)
+
+    async def process(self, messages: Sequence[IncomingMessage]) -> None:
+        for message in messages:
+            await self.handle(message)
+            await self.subscription.commit(message)
+
+    async def handle(self, message: IncomingMessage) -> None:
+        try:
+            envelope = EventEnvelope.model_validate_json(message.value)
+        except ValueError as exc:
+            await self._dead_letter(message, f"unparseable envelope: {exc}")
+            return
+        bind_request_id(envelope.request_id)
+        handler = self.handlers.get(envelope.type)
+        if handler is None:
+            self.stats.ignored += 1  # not an event this consumer cares about
+            return
+        try:
+            data = parse_data(envelope)
+        except ValueError as exc:
+            await self._dead_letter(message, f"invalid {envelope.type} data: {exc}")
+            return
+
+        last_error: Exception | None = None
+        for attempt in range(1, self.max_attempts + 1):
+            try:
+                applied = await self._apply(handler, envelope, data)
+            except Exception as exc:
+                last_error = exc
+                log.warning(
+                    "consumer_apply_failed",
+                    consumer=self.name,
+                    event_type=envelope.type,
+                    event_id=str(envelope.event_id),
+                    attempt=attempt,
+                    error=repr(exc),
+                )
+                await asyncio.sleep(self.retry_backoff_seconds * attempt)
+                continue
+            if applied:
+                self.stats.applied += 1
+            else:
+                self.stats.duplicates += 1
+                log.info("consumer_duplicate_skipped", consumer=self.name, event_id=str(envelope.event_id))
+            return
+        await self._dead_letter(message, f"failed after {self.max_attempts} attempts: {last_error!r}")
+
+    async def _apply(self, handler: Handler, envelope: EventEnvelope, data: EventData) -> bool:
+        async with self.db.transaction() as session:
+            if not await record_processed(
+                session, self.inbox, self.name, str(envelope.event_id), envelope.type
+            ):
+                return False
+            await handler(session, envelope, data)
+        return True
+
+    async def _dead_letter(self, message: IncomingMessage, reason: str) -> None:
+        self.stats.dead_lettered += 1
+        log.error("consumer_dead_lettered", consumer=self.name, topic=message.topic, reason=reason)
+        headers = [
+            *message.headers,
+            ("dlt_reason", reason[:2000].encode()),
+            ("dlt_consumer", self.name.encode()),
+            ("dlt_source", f"{message.topic}/{message.partition}/{message.offset}".encode()),
+        ]
+        key = (message.key or b"").decode("utf-8", errors="replace")
+        await self.dead_letters.publish(
+            [OutgoingMessage(topic=message.topic + DLT_SUFFIX, key=key, value=message.value, headers=headers)]
+        )

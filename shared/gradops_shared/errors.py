@@ -1,0 +1,235 @@
+"""One error hierarchy, rendered once as RFC 9457 problem+json in Chinese and English.
+
+Domain code raises these with a stable machine code; the handlers below are the only place that
+turns an exception into an HTTP answer, so no stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger(__name__)
+
+
+class GradOpsError(Exception):
+    """Base of every error a client may see: a stable `code`, an HTTP status and two languages."""
+
+    status: int = 400
+    code: str = "request.invalid"
+    title: str = "Bad request"
+    message_zh: str = "请求无效"
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        message_zh: str | None = None,
+        title: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.detail = detail or self.title
+        if code:
+            self.code = code
+        if message_zh:
+            self.message_zh = message_zh
+        if title:
+            self.title = title
+        self.extra = extra or {}
+        super().__init__(f"{self.code}: {self.detail}")
+
+
+class InvalidInput(GradOpsError):
+    status = 422
+    code = "request.invalid"
+    title = "Invalid input"
+    message_zh = "输入数据无效"
+
+
+class NotFound(GradOpsError):
+    status = 404
+    code = "resource.not_found"
+    title = "Not found"
+    message_zh = "资源不存在"
+
+
+class Conflict(GradOpsError):
+    status = 409
+    code = "resource.conflict"
+    title = "Conflict"
+    message_zh = "与当前状态冲突"
+
+
+class PayloadTooLarge(GradOpsError):
+    status = 413
+    code = "request.too_large"
+    title = "Payload too large"
+    message_zh = "上传内容过大"
+
+
+class UnsupportedMediaType(GradOpsError):
+    status = 415
+    code = "request.unsupported_media_type"
+    title = "Unsupported media type"
+    message_zh = "不支持的文件类型"
+
+
+class ServiceUnavailable(GradOpsError):
+    status = 503
+    code = "service.unavailable"
+    title = "Service unavailable"
+    message_zh = "服务暂不可用"
+
+
+def problem_response(
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    message_zh: str,
+    instance: str | None = None,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://gradops.dev/problems/{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "message_zh": message_zh,
+        "message_en": detail,
+    }
+    if instance:
+        body["instance"] = instance
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+_HTTP_STATUS_PROBLEMS: dict[int, tuple[str, str, str]] = {
+    400: ("request.bad", "Bad request", "请求无效"),
+    401: ("auth.unauthenticated", "Unauthenticated", "未认证"),
+    403: ("auth.forbidden", "Forbidden", "无权访问"),
+    404: ("route.not_found", "Not found", "请求的地址不存在"),
+    405: ("route.method_not_allowed", "Method not allowed", "不支持该请求方法"),
+    413: ("request.too_large", "Payload too large", "上传内容过大"),
+}
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    # ("body", "student", "name") -> "student.name"; the location kind stays in "in".
+    parts = [str(p) for p in loc[1:]] if len(loc) > 1 else [str(p) for p in loc]
+    return ".".join(parts)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GradOpsError)
+    async def _domain_error(request: Request, exc: GradOpsError) -> JSONResponse:
+        return problem_response(
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            message_zh=exc.message_zh,
+            instance=request.url.path,
+            extra=exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        raw = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in raw):
+            return problem_response(
+                status=400,
+                code="request.malformed_json",
+                title="Malformed JSON",
+                detail="The request body is not valid JSON.",
+                message_zh="请求体不是有效的 JSON",
+                instance=request.url.path,
+            )
+        errors = [
+            {
+                "field": _field_path(e.get("loc", ())),
+                "in": str(e.get("loc", ("body",))[0]),
+                "type": e.get("type"),
+                "message": e.get("msg"),
+            }
+            for e in raw
+        ]
+        return problem_response(
+            status=422,
+            code="request.validation_failed",
+            title="Validation failed",
+            detail="; ".join(f"{e['field'] or e['in']}: {e['message']}" for e in errors),
+            message_zh="请求数据校验未通过，请按 errors 逐项修改",
+            instance=request.url.path,
+            extra={"errors": errors},
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, title, zh = _HTTP_STATUS_PROBLEMS.get(exc.status_code, ("http.error", "HTTP error", "请求错误"))
+        detail = exc.detail if isinstance(exc.detail, str) else title
+        return problem_response(
+            status=exc.status_code,
+            code=code,
+            title=title,
+            detail=detail,
+            message_zh=zh,
+            instance=request.url.path,
+            headers=dict(exc.headers) if exc.headers else None,
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem_response(
+            status=500,
+            code="internal.error",
+            title="Internal error",
+            detail="An unexpected error occurred; it has been logged with the request id.",
+            message_zh="服务器内部错误，已记录请求编号",
+            instance=request.url.path,
+        )
+
+
+class ProblemFieldError(BaseModel):
+    field: str
+    in_: str = Field(alias="in")
+    type: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The error body of every 4xx/5xx answer (`application/problem+json`, RFC 9457)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    code: str = Field(description="Stable machine code, e.g. registry.id_number_checksum")
+    message_zh: str
+    message_en: str
+    instance: str | None = None
+    errors: list[ProblemFieldError] | None = None
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": description}
+    for status, description in (
+        (400, "Malformed request (problem+json)"),
+        (404, "Not found (problem+json)"),
+        (409, "Conflict with the current state (problem+json)"),
+        (422, "Validation failed, one entry per field (problem+json)"),
+    )
+}

@@ -1,0 +1,260 @@
+"""How a service becomes processes: its API app, its outbox relay and its consumer.
+
+Each service describes itself once in a `ServiceDefinition`. The stack runs each role as its own
+process (every process answers `/healthz` and `/readyz`); the embedded default runs them all as
+tasks of one process, sharing one `Runtime`. Either way the same code applies the same rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import structlog
+from fastapi import APIRouter, FastAPI, Request
+from sqlalchemy import MetaData, Table
+
+from gradops_shared.bus import EmbeddedBus, EventBus, KafkaBus
+from gradops_shared.consumer import DLT_SUFFIX, ConsumerRunner, Handler
+from gradops_shared.db import Database
+from gradops_shared.http import health_router, new_app
+from gradops_shared.outbox import OutboxRelay
+from gradops_shared.settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str
+    title: str
+    description: str
+    settings_cls: type[ServiceSettings]
+    metadata: MetaData
+    outbox: Table
+    inbox: Table
+    router: Callable[[], APIRouter]
+    consumes: tuple[str, ...] = ()
+    handlers: Callable[[Any], Mapping[str, Handler]] | None = None
+
+    @property
+    def schema(self) -> str:
+        assert self.metadata.schema is not None
+        return self.metadata.schema
+
+
+@dataclass
+class Runtime:
+    """What a service's processes share: the database, the bus, and HTTP clients for peers.
+    `peer_transports` lets the embedded default reach a peer in-process instead of by network."""
+
+    db: Database
+    bus: EventBus
+    peer_transports: dict[str, httpx.AsyncBaseTransport] = field(default_factory=dict)
+    _clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+
+    def peer(self, name: str, base_url: str) -> httpx.AsyncClient:
+        client = self._clients.get(name)
+        if client is None:
+            transport = self.peer_transports.get(name)
+            client = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=10.0)
+            self._clients[name] = client
+        return client
+
+    async def close_peers(self) -> None:
+        for client in self._clients.values():
+            await client.aclose()
+        self._clients.clear()
+
+
+def make_bus(settings: ServiceSettings) -> EventBus:
+    if settings.event_bus == "kafka":
+        return KafkaBus(settings.kafka_bootstrap)
+    return EmbeddedBus(settings.embedded_bus_path)
+
+
+def runtime_from(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+@asynccontextmanager
+async def _owned_runtime(
+    settings: ServiceSettings, schema: str, runtime: Runtime | None
+) -> AsyncIterator[Runtime]:
+    """Uses the runtime handed in (embedded) or builds one and disposes of it (own process)."""
+    if runtime is not None:
+        yield runtime
+        return
+    db = Database(settings.database_url, schema)
+    bus = make_bus(settings)
+    if isinstance(bus, EmbeddedBus):
+        await bus.start()
+    own = Runtime(db=db, bus=bus)
+    try:
+        yield own
+    finally:
+        await own.close_peers()
+        if isinstance(bus, EmbeddedBus):
+            await bus.stop()
+        await db.dispose()
+
+
+def _readiness(app: FastAPI) -> dict[str, Callable[[], Awaitable[None]]]:
+    async def database() -> None:
+        await app.state.runtime.db.ping()
+
+    async def event_bus() -> None:
+        await app.state.runtime.bus.ping()
+
+    return {"database": database, "event_bus": event_bus}
+
+
+def create_service_app(
+    definition: ServiceDefinition, settings: ServiceSettings, runtime: Runtime | None = None
+) -> FastAPI:
+    """The service's REST API. Writes go to its tables and its outbox, nothing else."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _owned_runtime(settings, definition.schema, runtime) as rt:
+            app.state.runtime = rt
+            yield
+
+    app = new_app(title=definition.title, description=definition.description, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.service = definition.name
+    if runtime is not None:
+        app.state.runtime = runtime
+    app.include_router(health_router(_readiness(app)))
+    app.include_router(definition.router())
+    return app
+
+
+def build_relay(definition: ServiceDefinition, settings: ServiceSettings, runtime: Runtime) -> OutboxRelay:
+    return OutboxRelay(
+        runtime.db,
+        definition.outbox,
+        runtime.bus.publisher(),
+        topic_prefix=settings.topic_prefix,
+        batch_size=settings.relay_batch_size,
+        poll_seconds=settings.relay_poll_seconds,
+    )
+
+
+def consumer_topics(definition: ServiceDefinition, settings: ServiceSettings) -> list[str]:
+    return [settings.topic_prefix + topic for topic in definition.consumes]
+
+
+def build_consumer(
+    definition: ServiceDefinition, settings: ServiceSettings, runtime: Runtime
+) -> ConsumerRunner:
+    if definition.handlers is None:
+        raise ValueError(f"{definition.name} consumes no events")
+    return ConsumerRunner(
+        name=definition.name,
+        db=runtime.db,
+        inbox=definition.inbox,
+        subscription=runtime.bus.subscription(
+            consumer_topics(definition, settings),
+            group_id=f"{settings.topic_prefix}gradops.{definition.name}",
+        ),
+        dead_letters=runtime.bus.publisher(),
+        handlers=definition.handlers(settings),
+        max_attempts=settings.consumer_max_attempts,
+        retry_backoff_seconds=settings.consumer_retry_backoff_seconds,
+    )
+
+
+class BackgroundWorker:
+    """Runs a relay or a consumer as a task with start/stop, publisher and subscription lifecycles."""
+
+    def __init__(self, name: str, target: OutboxRelay | ConsumerRunner) -> None:
+        self.name = name
+        self.target = target
+        self._stop = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self) -> None:
+        if isinstance(self.target, OutboxRelay):
+            await self.target.publisher.start()
+        else:
+            await self.target.subscription.start()
+            await self.target.dead_letters.start()
+        self._stop.clear()
+        self._task = asyncio.create_task(self._run(), name=self.name)
+
+    async def _run(self) -> None:
+        try:
+            await self.target.run(self._stop)
+        except Exception:
+            log.exception("worker_crashed", worker=self.name)
+            raise
+
+    async def stop(self) -> None:
+        self._stop.set()
+        if self._task is not None:
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(self._task, timeout=10)
+        if isinstance(self.target, OutboxRelay):
+            await self.target.publisher.stop()
+        else:
+            await self.target.subscription.stop()
+            await self.target.dead_letters.stop()
+
+
+async def ensure_worker_topics(
+    definition: ServiceDefinition, settings: ServiceSettings, bus: EventBus
+) -> None:
+    from gradops_shared.contracts import TOPICS
+
+    topics = [settings.topic_prefix + TOPICS[definition.name]]
+    for topic in consumer_topics(definition, settings):
+        topics += [topic, topic + DLT_SUFFIX]
+    await bus.ensure_topics(topics)
+
+
+def create_worker_app(
+    definition: ServiceDefinition, settings: ServiceSettings, role: str, runtime: Runtime | None = None
+) -> FastAPI:
+    """A relay or consumer process: the loop runs in the lifespan; HTTP answers health probes."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with _owned_runtime(settings, definition.schema, runtime) as rt:
+            app.state.runtime = rt
+            await ensure_worker_topics(definition, settings, rt.bus)
+            target: OutboxRelay | ConsumerRunner = (
+                build_relay(definition, settings, rt)
+                if role == "relay"
+                else build_consumer(definition, settings, rt)
+            )
+            worker = BackgroundWorker(f"{definition.name}-{role}", target)
+            app.state.worker = worker
+            await worker.start()
+            try:
+                yield
+            finally:
+                await worker.stop()
+
+    app = new_app(
+        title=f"{definition.title} {role}", description=f"{role} process", lifespan=lifespan, docs=False
+    )
+    checks = _readiness(app)
+
+    async def worker_alive() -> None:
+        if not app.state.worker.running:
+            raise RuntimeError("worker stopped")
+
+    checks["worker"] = worker_alive
+    app.include_router(health_router(checks))
+    return app
