@@ -65,8 +65,10 @@ def _configure_and_run(conn: Connection, schema: str, metadata: MetaData, sqlite
     context.configure(
         connection=conn,
         target_metadata=metadata,
-        version_table_schema=schema,
-        include_schemas=True,
+        # SQLite: the schema is translated to main, but Alembic's has-table check is not, so its
+        # version table must be addressed as main directly.
+        version_table_schema=None if sqlite else schema,
+        include_schemas=not sqlite,
         render_as_batch=sqlite,
         compare_type=True,
         # Each history sees only its own schema.

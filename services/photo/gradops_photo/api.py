@@ -125,6 +125,15 @@ def router() -> APIRouter:
             return _submission_out(submission)
 
     @api.get(
+        "/students/{student_no}/photos",
+        response_model=list[SubmissionOut],
+        summary="Every photo submission of a student, oldest first",
+    )
+    async def list_student_photos(student_no: StudentNo, request: Request) -> list[SubmissionOut]:
+        async with runtime_from(request).db.session() as session:
+            return [_submission_out(s) for s in await PhotoRepository(session).submissions_of(student_no)]
+
+    @api.get(
         "/photo-submissions/{submission_id}",
         response_model=SubmissionOut,
         summary="A submission and its history",

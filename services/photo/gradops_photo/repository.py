@@ -20,6 +20,14 @@ class PhotoRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def submissions_of(self, student_no: str) -> list[PhotoSubmission]:
+        query = (
+            select(PhotoSubmission)
+            .where(PhotoSubmission.student_no == student_no)
+            .order_by(PhotoSubmission.created_at, PhotoSubmission.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
     def add_submission(self, submission: PhotoSubmission) -> None:
         self.session.add(submission)
 
