@@ -39,7 +39,7 @@ fmt: $(STAMP) ## ruff fix + format
 	$(BIN)/ruff format .
 
 typecheck: $(STAMP) ## mypy (strict)
-	$(BIN)/mypy shared gateway services
+	$(BIN)/mypy shared gateway services tests
 
 infra-up: ## start PostgreSQL and Kafka on loopback (installs them if missing)
 	bash deploy/stack/postgres.sh up

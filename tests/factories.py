@@ -7,9 +7,8 @@ import itertools
 from datetime import date
 from typing import Any
 
-from PIL import Image
-
 from gradops_registry.domain import resident_id_check_char
+from PIL import Image
 
 _sequence = itertools.count(1)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from gradops_suite.embedded import build_embedded, migrate_embedded
+
 from tests.e2e.slice import check_bad_inputs_change_nothing, run_vertical_slice, wait_for
 from tests.factories import student_payload
 

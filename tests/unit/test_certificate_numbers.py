@@ -1,5 +1,4 @@
 import pytest
-
 from gradops_certificates import domain
 from gradops_shared.errors import InvalidInput
 

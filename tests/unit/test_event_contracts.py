@@ -2,7 +2,6 @@ import uuid
 from datetime import date
 
 import pytest
-
 from gradops_shared.contracts import (
     EVENT_TYPES,
     AuditPassed,

@@ -1,9 +1,10 @@
-import pytest
+from typing import Any
 
+import pytest
 from gradops_gateway.openapi import merge_specs
 from gradops_gateway.routing import RouteTable
 
-SPECS = {
+SPECS: dict[str, dict[str, Any]] = {
     "registry": {
         "paths": {
             "/api/v1/students/{student_no}": {"get": {}, "put": {}},

@@ -1,7 +1,6 @@
 from datetime import date
 
 import pytest
-
 from gradops_registry import domain
 from gradops_shared.errors import Conflict, InvalidInput
 

@@ -116,25 +116,33 @@ def build_embedded(
 
 
 def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
+    import asyncio
+
     import uvicorn
     from gradops_shared.logging import configure_logging
 
     configure_logging("embedded")
     migrate_embedded(data_dir)
     suite = build_embedded(data_dir)
-    inner = suite.gateway.router.lifespan_context
-    data_path = data_dir.resolve()
+    server = uvicorn.Server(
+        uvicorn.Config(suite.gateway, host=host, port=port, log_config=None, access_log=False)
+    )
+    banner = (
+        f"\nGradOps (embedded) is running: http://{host}:{port}\n"
+        f"  API docs: http://{host}:{port}/docs  ·  data: {data_dir.resolve()}  ·  Ctrl-C stops it\n"
+    )
 
-    @asynccontextmanager
-    async def announce(app: FastAPI) -> AsyncIterator[None]:
-        async with inner(app):
-            print(
-                f"\nGradOps (embedded) is running: http://{host}:{port}\n"
-                f"  API docs: http://{host}:{port}/docs  ·  data: {data_path}  ·  Ctrl-C stops it\n",
-                flush=True,
-            )
-            yield
+    async def serve() -> None:
+        async def announce_when_listening() -> None:
+            while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
+                await asyncio.sleep(0.05)
+            print(banner, flush=True)
 
-    suite.gateway.router.lifespan_context = announce
+        announcer = asyncio.create_task(announce_when_listening())
+        try:
+            await server.serve()
+        finally:
+            announcer.cancel()
+
     with contextlib.suppress(KeyboardInterrupt):
-        uvicorn.run(suite.gateway, host=host, port=port, log_config=None, access_log=False)
+        asyncio.run(serve())

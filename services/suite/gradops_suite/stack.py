@@ -3,6 +3,7 @@ its own process, logs under one directory. PostgreSQL and Kafka are started by d
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -91,11 +92,18 @@ def _pid_file(config: StackConfig, name: str) -> Path:
 
 
 def _alive(pid: int) -> bool:
+    # A child that died is a zombie until reaped, and a zombie still answers kill(pid, 0).
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
     try:
         os.kill(pid, 0)
     except OSError:
         return False
-    return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def _running_pid(config: StackConfig, name: str) -> int | None:

@@ -1,0 +1,120 @@
+"""The real topology: every service, relay and consumer and the gateway as its own process, on
+real PostgreSQL and real Kafka, driven over HTTP like a partner would."""
+
+from __future__ import annotations
+
+import os
+import signal
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from gradops_suite import stack
+
+from tests.conftest import KAFKA_BOOTSTRAP, fresh_database
+from tests.e2e.slice import assert_problem, check_bad_inputs_change_nothing, run_vertical_slice
+from tests.factories import jpeg, student_no, student_payload
+
+BASE_PORT = int(os.environ.get("GRADOPS_TEST_STACK_PORT", "18000"))
+
+
+@pytest.fixture(scope="module")
+async def stack_config(
+    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str
+) -> AsyncIterator[stack.StackConfig]:
+    url = await fresh_database("gradops_e2e")
+    config = stack.StackConfig(
+        base_port=BASE_PORT,
+        state_dir=Path(tmp_path_factory.mktemp("stack")),
+        database_url=url,
+        kafka_bootstrap=KAFKA_BOOTSTRAP,
+        topic_prefix=f"e2e{uuid.uuid4().hex[:8]}.",
+    )
+    try:
+        stack.start(config, timeout_s=90)
+    except RuntimeError:
+        for log in sorted(config.log_dir.glob("*.log")):
+            print(f"--- {log.name}\n{log.read_text()[-3000:]}")
+        stack.stop(config)
+        raise
+    yield config
+    stack.stop(config)
+
+
+@pytest.fixture
+async def gateway(stack_config: stack.StackConfig) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=stack_config.gateway_url(), timeout=30) as client:
+        yield client
+
+
+def test_every_process_answers_its_readiness_check(stack_config: stack.StackConfig) -> None:
+    states = stack.status(stack_config)
+    assert set(states) == {spec.name for spec in stack.process_specs(stack_config)}
+    assert len(states) == 12
+    assert all(state == "ready" for state in states.values()), states
+
+
+async def test_vertical_slice_on_the_real_stack(gateway: httpx.AsyncClient) -> None:
+    await run_vertical_slice(gateway)
+
+
+async def test_bad_input_on_the_real_stack(gateway: httpx.AsyncClient) -> None:
+    await check_bad_inputs_change_nothing(gateway)
+
+
+async def test_docs_are_served_offline(gateway: httpx.AsyncClient) -> None:
+    docs = await gateway.get("/docs")
+    assert docs.status_code == 200 and "/docs-static/swagger-ui-bundle.js" in docs.text
+    assert (await gateway.get("/docs-static/swagger-ui.css")).status_code == 200
+    spec = (await gateway.get("/openapi.json")).json()
+    assert "/api/v1/students/{student_no}/certificate" in spec["paths"]
+
+
+def test_logs_of_every_process_are_under_one_directory(stack_config: stack.StackConfig) -> None:
+    names = {p.stem for p in stack_config.log_dir.glob("*.log")}
+    assert names == {spec.name for spec in stack.process_specs(stack_config)}
+    gateway_log = (stack_config.log_dir / "gateway.log").read_text()
+    assert '"process": "gateway"' in gateway_log
+
+
+async def test_request_id_travels_from_gateway_into_kafka_headers(
+    gateway: httpx.AsyncClient, stack_config: stack.StackConfig
+) -> None:
+    from tests.integration.kafka_tools import read_topic
+
+    number = student_no()
+    response = await gateway.put(
+        f"/api/v1/students/{number}", json=student_payload(), headers={"x-request-id": f"trace-{number}"}
+    )
+    assert response.status_code == 201 and response.headers["x-request-id"] == f"trace-{number}"
+    messages = await read_topic(
+        stack_config.kafka_bootstrap, f"{stack_config.topic_prefix}registry.events.v1", until=500, timeout_s=5
+    )
+    mine = [(m, h) for m, h in messages if getattr(m, "student_no", None) == number]
+    assert mine, "the StudentRegistered event was not published"
+    envelope, headers = mine[0]
+    assert headers["request_id"] == f"trace-{number}"
+    assert envelope.request_id == f"trace-{number}"  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def photo_api_stopped(stack_config: stack.StackConfig) -> Iterator[None]:
+    pid_file = stack_config.run_dir / "photo-api.pid"
+    os.killpg(int(pid_file.read_text()), signal.SIGKILL)
+    yield
+    stack.start(stack_config)  # brings the missing process back
+
+
+async def test_gateway_answers_502_when_a_service_is_down(
+    gateway: httpx.AsyncClient, photo_api_stopped: None
+) -> None:
+    number = student_no()
+    assert (await gateway.put(f"/api/v1/students/{number}", json=student_payload())).status_code == 201
+    response = await gateway.post(
+        f"/api/v1/students/{number}/photos", files={"file": ("p.jpg", jpeg(), "image/jpeg")}
+    )
+    assert_problem(response, 502, "gateway.service_unavailable")
+    # The other services are unaffected.
+    assert (await gateway.get(f"/api/v1/students/{number}")).status_code == 200
