@@ -10,6 +10,7 @@ import uuid
 
 import asyncpg
 import pytest
+
 from gradops_shared.bus import KafkaBus
 from gradops_shared.migrations import upgrade
 

@@ -7,8 +7,9 @@ import itertools
 from datetime import date
 from typing import Any
 
-from gradops_registry.domain import resident_id_check_char
 from PIL import Image
+
+from gradops_registry.domain import resident_id_check_char
 
 _sequence = itertools.count(1)
 

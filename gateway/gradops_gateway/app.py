@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from gradops_shared.errors import problem_response
-from gradops_shared.http import health_router, new_app
 from starlette.responses import Response
 
 from gradops_gateway.openapi import load_specs, merge_specs
 from gradops_gateway.proxy import forward
 from gradops_gateway.routing import RouteTable
 from gradops_gateway.settings import GatewaySettings
+from gradops_shared.errors import problem_response
+from gradops_shared.http import health_router, new_app
 
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]

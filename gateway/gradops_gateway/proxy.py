@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import httpx
 from fastapi import Request
-from gradops_shared.errors import problem_response
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
+
+from gradops_shared.errors import problem_response
 
 # RFC 9110 §7.6.1 connection-specific headers are never forwarded; host is the upstream's own.
 HOP_BY_HOP = frozenset(

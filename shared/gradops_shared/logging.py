@@ -27,11 +27,19 @@ def configure_logging(process: str, level: str = "INFO") -> None:
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    # JSON lines for files and collectors; readable lines when a person watches a terminal.
+    renderer: structlog.types.Processor = (
+        structlog.dev.ConsoleRenderer(colors=False)
+        if sys.stdout.isatty()
+        else structlog.processors.JSONRenderer(ensure_ascii=False)
+    )
     structlog.configure(
         processors=[
             *shared_processors,
-            structlog.processors.dict_tracebacks,
-            structlog.processors.JSONRenderer(ensure_ascii=False),
+            structlog.processors.dict_tracebacks
+            if not sys.stdout.isatty()
+            else structlog.processors.format_exc_info,
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
@@ -45,7 +53,7 @@ def configure_logging(process: str, level: str = "INFO") -> None:
             foreign_pre_chain=shared_processors,
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.JSONRenderer(ensure_ascii=False),
+                renderer,
             ],
         )
     )

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradops_suite.embedded import build_embedded, migrate_embedded
 
-from tests.e2e.slice import check_bad_inputs_change_nothing, run_vertical_slice, wait_for
-from tests.factories import student_payload
+from gradops_suite.embedded import build_embedded, migrate_embedded
+from tests.e2e.slice import assert_problem, check_bad_inputs_change_nothing, run_vertical_slice, wait_for
+from tests.factories import jpeg, student_payload
 
 
 async def _client(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
@@ -82,3 +82,21 @@ async def test_request_id_is_propagated(gateway: httpx.AsyncClient) -> None:
         "/api/v1/students/2099000001", json=student_payload(), headers={"x-request-id": "req-42"}
     )
     assert response.headers["x-request-id"] == "req-42"
+
+
+async def test_oversized_uploads_are_refused_before_anything_is_stored(tmp_path: Path) -> None:
+    await asyncio.to_thread(migrate_embedded, tmp_path)
+    suite = build_embedded(tmp_path, service_overrides={"photo": {"max_upload_bytes": 2048}})
+    async with (
+        suite.gateway.router.lifespan_context(suite.gateway),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=suite.gateway), base_url="http://gradops"
+        ) as client,
+    ):
+        number = "2099000002"
+        assert (await client.put(f"/api/v1/students/{number}", json=student_payload())).status_code == 201
+        big = await client.post(
+            f"/api/v1/students/{number}/photos", files={"file": ("p.jpg", jpeg(), "image/jpeg")}
+        )
+        assert_problem(big, 413, "photo.upload_too_large")
+        assert (await client.get(f"/api/v1/students/{number}/photos")).json() == []

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from gradops_suite import stack
 
+from gradops_suite import stack
 from tests.conftest import KAFKA_BOOTSTRAP, fresh_database
 from tests.e2e.slice import assert_problem, check_bad_inputs_change_nothing, run_vertical_slice
 from tests.factories import jpeg, student_no, student_payload

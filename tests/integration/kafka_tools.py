@@ -6,6 +6,7 @@ import asyncio
 import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
 from gradops_shared.contracts import EventEnvelope
 
 

@@ -6,13 +6,13 @@ import asyncio
 import uuid
 from datetime import date
 
+from sqlalchemy import select
+
 from gradops_certificates.models import Certificate
 from gradops_certificates.service import issue_for_audit
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import AuditPassed
 from gradops_shared.db import Database
-from sqlalchemy import select
-
 from tests.factories import student_no
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from sqlalchemy import func, select
+
 from gradops_audit.app import DEFINITION as AUDIT
 from gradops_audit.models import Audit
 from gradops_audit.settings import AuditSettings
@@ -13,8 +15,6 @@ from gradops_shared.consumer import ConsumerRunner
 from gradops_shared.contracts import PhotoApproved
 from gradops_shared.db import Database
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
-from sqlalchemy import func, select
-
 from tests.factories import student_no
 from tests.integration.kafka_tools import eventually, produce, read_topic
 

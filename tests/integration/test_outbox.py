@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from sqlalchemy import func, select
+
 from gradops_registry.models import Student, outbox
 from gradops_registry.schemas import StudentIn
 from gradops_registry.service import upsert_student
@@ -13,8 +15,6 @@ from gradops_shared.contracts import StudentStatusChanged
 from gradops_shared.db import Database
 from gradops_shared.outbox import OutboxRelay, add_event
 from gradops_shared.runtime import BackgroundWorker
-from sqlalchemy import func, select
-
 from tests.factories import student_no, student_payload
 from tests.integration.kafka_tools import eventually, read_topic
 

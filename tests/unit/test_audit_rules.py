@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from gradops_audit import domain
 from gradops_shared.errors import InvalidInput
 

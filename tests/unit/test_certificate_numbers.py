@@ -1,4 +1,5 @@
 import pytest
+
 from gradops_certificates import domain
 from gradops_shared.errors import InvalidInput
 

@@ -2,6 +2,7 @@ import uuid
 from datetime import date
 
 import pytest
+
 from gradops_shared.contracts import (
     EVENT_TYPES,
     AuditPassed,

@@ -1,6 +1,7 @@
 from typing import Any
 
 import pytest
+
 from gradops_gateway.openapi import merge_specs
 from gradops_gateway.routing import RouteTable
 

@@ -1,7 +1,7 @@
 import pytest
+
 from gradops_photo import domain
 from gradops_shared.errors import Conflict
-
 from tests.factories import jpeg, png
 
 PLATFORM = domain.PROFILES["ouc-platform"]

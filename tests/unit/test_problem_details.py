@@ -2,9 +2,10 @@
 
 import httpx
 import pytest
+from pydantic import BaseModel
+
 from gradops_shared.errors import NotFound
 from gradops_shared.http import new_app
-from pydantic import BaseModel
 
 
 class Thing(BaseModel):

@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from gradops_registry import domain
 from gradops_shared.errors import Conflict, InvalidInput
 

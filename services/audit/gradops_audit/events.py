@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradops_audit import service
+from gradops_audit.settings import AuditSettings
 from gradops_shared.consumer import Handler
 from gradops_shared.contracts import (
     TOPICS,
@@ -15,10 +19,6 @@ from gradops_shared.contracts import (
     StudentStatusChanged,
     StudentUpdated,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from gradops_audit import service
-from gradops_audit.settings import AuditSettings
 
 CONSUMES = (TOPICS["registry"], TOPICS["photo"])
 

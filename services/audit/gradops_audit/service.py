@@ -6,6 +6,12 @@ import uuid
 from dataclasses import asdict
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradops_audit import domain
+from gradops_audit.models import ApprovedPhoto, Audit, AuditOutcome, KnownStudent, outbox
+from gradops_audit.repository import AuditRepository
+from gradops_audit.settings import AuditSettings
 from gradops_shared.contracts import (
     AuditFailed,
     AuditPassed,
@@ -15,12 +21,6 @@ from gradops_shared.contracts import (
 )
 from gradops_shared.errors import NotFound
 from gradops_shared.outbox import add_event
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from gradops_audit import domain
-from gradops_audit.models import ApprovedPhoto, Audit, AuditOutcome, KnownStudent, outbox
-from gradops_audit.repository import AuditRepository
-from gradops_audit.settings import AuditSettings
 
 
 async def apply_student_snapshot(

@@ -1,7 +1,8 @@
 from typing import Literal
 
-from gradops_shared.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from gradops_shared.settings import ServiceSettings
 
 
 class AuditSettings(ServiceSettings):

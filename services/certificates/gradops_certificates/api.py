@@ -3,12 +3,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from gradops_shared.errors import PROBLEM_RESPONSES
-from gradops_shared.runtime import runtime_from
 
 from gradops_certificates import service
 from gradops_certificates.models import Certificate
 from gradops_certificates.schemas import CertificateOut
+from gradops_shared.errors import PROBLEM_RESPONSES
+from gradops_shared.runtime import runtime_from
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
 
 from gradops_certificates import api, events
 from gradops_certificates.models import Base, inbox, outbox
 from gradops_certificates.settings import CertificatesSettings
+from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
 
 DEFINITION = ServiceDefinition(
     name="certificates",

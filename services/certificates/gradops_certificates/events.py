@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gradops_shared.consumer import Handler
-from gradops_shared.contracts import TOPICS, AuditPassed, EventData, EventEnvelope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import service
 from gradops_certificates.settings import CertificatesSettings
+from gradops_shared.consumer import Handler
+from gradops_shared.contracts import TOPICS, AuditPassed, EventData, EventEnvelope
 
 CONSUMES = (TOPICS["audit"],)
 

@@ -2,10 +2,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from gradops_shared.db import UtcDateTime, service_metadata
-from gradops_shared.outbox import inbox_table, outbox_table
 from sqlalchemy import Date, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gradops_shared.db import UtcDateTime, service_metadata
+from gradops_shared.outbox import inbox_table, outbox_table
 
 SCHEMA = "certificates"
 

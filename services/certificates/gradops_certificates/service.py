@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import structlog
-from gradops_shared.contracts import AuditPassed, CertificateIssued
-from gradops_shared.errors import NotFound
-from gradops_shared.outbox import add_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import domain
 from gradops_certificates.models import Certificate, outbox
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.settings import CertificatesSettings
+from gradops_shared.contracts import AuditPassed, CertificateIssued
+from gradops_shared.errors import NotFound
+from gradops_shared.outbox import add_event
 
 log = structlog.get_logger(__name__)
 

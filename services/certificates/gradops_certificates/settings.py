@@ -1,6 +1,7 @@
-from gradops_shared.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from gradops_shared.settings import ServiceSettings
 
 
 class CertificatesSettings(ServiceSettings):

@@ -3,8 +3,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Path, Request, UploadFile
-from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, PayloadTooLarge
-from gradops_shared.runtime import runtime_from
 
 from gradops_photo import domain, service
 from gradops_photo.models import PhotoSubmission
@@ -19,6 +17,8 @@ from gradops_photo.schemas import (
     TransitionOut,
 )
 from gradops_photo.settings import PhotoSettings
+from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, PayloadTooLarge
+from gradops_shared.runtime import runtime_from
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
 SubmissionId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
 
 from gradops_photo import api
 from gradops_photo.models import Base, inbox, outbox
 from gradops_photo.settings import PhotoSettings
+from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
 
 DEFINITION = ServiceDefinition(
     name="photo",

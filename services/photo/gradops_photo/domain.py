@@ -11,8 +11,9 @@ import warnings
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from gradops_shared.errors import Conflict
 from PIL import Image, UnidentifiedImageError
+
+from gradops_shared.errors import Conflict
 
 Severity = Literal["error", "warning"]
 State = Literal["submitted", "auto_rejected", "pending_review", "approved", "rejected", "expired"]

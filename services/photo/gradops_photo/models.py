@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from gradops_shared.db import BigIntPK, UtcDateTime, service_metadata
-from gradops_shared.outbox import inbox_table, outbox_table
 from sqlalchemy import JSON, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from gradops_shared.db import BigIntPK, UtcDateTime, service_metadata
+from gradops_shared.outbox import inbox_table, outbox_table
 
 SCHEMA = "photo"
 

@@ -8,15 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from gradops_shared.contracts import PhotoApproved, PhotoRejected, PhotoSubmitted
-from gradops_shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
-from gradops_shared.logging import current_request_id
-from gradops_shared.outbox import add_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_photo import domain
 from gradops_photo.models import PhotoBlob, PhotoSubmission, SubmissionTransition, outbox
 from gradops_photo.repository import PhotoRepository
+from gradops_shared.contracts import PhotoApproved, PhotoRejected, PhotoSubmitted
+from gradops_shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
+from gradops_shared.logging import current_request_id
+from gradops_shared.outbox import add_event
 
 # Students in these states may no longer hand in photos.
 _INACTIVE_STATUSES = {"withdrawn", "cancelled"}

@@ -1,8 +1,9 @@
 from typing import Literal
 
-from gradops_shared.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from gradops_shared.settings import ServiceSettings
 
 
 class PhotoSettings(ServiceSettings):

@@ -3,13 +3,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request, Response
-from gradops_shared.errors import PROBLEM_RESPONSES
-from gradops_shared.runtime import runtime_from
 
 from gradops_registry import domain, service
 from gradops_registry.models import Student
 from gradops_registry.repository import StudentRepository
 from gradops_registry.schemas import StatusChangeOut, StudentIn, StudentOut
+from gradops_shared.errors import PROBLEM_RESPONSES
+from gradops_shared.runtime import runtime_from
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
 

@@ -1,11 +1,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
 
 from gradops_registry import api, events
 from gradops_registry.models import Base, inbox, outbox
 from gradops_registry.settings import RegistrySettings
+from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
 
 DEFINITION = ServiceDefinition(
     name="registry",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from gradops_shared.consumer import Handler
-from gradops_shared.contracts import TOPICS, CertificateIssued, EventData, EventEnvelope
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_registry.service import mark_graduated
+from gradops_shared.consumer import Handler
+from gradops_shared.contracts import TOPICS, CertificateIssued, EventData, EventEnvelope
 
 CONSUMES = (TOPICS["certificates"],)
 

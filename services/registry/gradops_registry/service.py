@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from gradops_shared.contracts import StudentRegistered, StudentSnapshot, StudentStatusChanged, StudentUpdated
-from gradops_shared.errors import NotFound
-from gradops_shared.outbox import add_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_registry import domain
 from gradops_registry.models import StatusChange, Student, outbox
 from gradops_registry.repository import StudentRepository
 from gradops_registry.schemas import StudentIn
+from gradops_shared.contracts import StudentRegistered, StudentSnapshot, StudentStatusChanged, StudentUpdated
+from gradops_shared.errors import NotFound
+from gradops_shared.outbox import add_event
 
 _SNAPSHOT_FIELDS = (
     "name",

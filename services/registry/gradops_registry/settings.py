@@ -1,5 +1,6 @@
-from gradops_shared.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from gradops_shared.settings import ServiceSettings
 
 
 class RegistrySettings(ServiceSettings):

@@ -12,9 +12,9 @@ from gradops_shared.migrations import REPO_ROOT
 
 def _serve(role: str, service: str, port: int) -> None:
     import uvicorn
+
     from gradops_shared.logging import configure_logging
     from gradops_shared.runtime import create_service_app, create_worker_app
-
     from gradops_suite.catalogue import DEFINITIONS
 
     configure_logging(f"{service}-{role}" if role != "gateway" else "gateway")
@@ -38,7 +38,6 @@ def _serve(role: str, service: str, port: int) -> None:
 
 def _migrate() -> None:
     from gradops_shared.migrations import upgrade
-
     from gradops_suite.catalogue import DEFINITIONS
 
     for name, definition in DEFINITIONS.items():

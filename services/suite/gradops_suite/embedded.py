@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
+
 from gradops_gateway.app import create_app as create_gateway
 from gradops_gateway.settings import GatewaySettings
 from gradops_shared.bus import EmbeddedBus
@@ -27,7 +28,6 @@ from gradops_shared.runtime import (
     create_service_app,
 )
 from gradops_shared.settings import ServiceSettings
-
 from gradops_suite.catalogue import DEFINITIONS, settings_for
 
 
@@ -119,6 +119,7 @@ def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     import asyncio
 
     import uvicorn
+
     from gradops_shared.logging import configure_logging
 
     configure_logging("embedded")

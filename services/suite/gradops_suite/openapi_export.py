@@ -9,7 +9,6 @@ from typing import Any
 from gradops_gateway.openapi import merge_specs
 from gradops_shared.contracts import json_schemas
 from gradops_shared.runtime import create_service_app
-
 from gradops_suite.catalogue import DEFINITIONS
 
 

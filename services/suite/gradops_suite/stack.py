@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+
 from gradops_shared.migrations import REPO_ROOT
 from gradops_shared.settings import DEFAULT_KAFKA_BOOTSTRAP, DEFAULT_POSTGRES_URL
-
 from gradops_suite.catalogue import DEFINITIONS, consumers
 
 SERVICE_ORDER = list(DEFINITIONS)

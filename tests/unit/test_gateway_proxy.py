@@ -1,0 +1,110 @@
+"""The gateway's proxy against small upstreams: headers, request ids, bodies, 502 and 504."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+
+from gradops_gateway.app import create_app
+from gradops_gateway.settings import GatewaySettings
+from tests.e2e.slice import assert_problem
+
+SPEC: dict[str, dict[str, Any]] = {
+    "echo": {"paths": {"/api/v1/echo/{thing}": {"post": {}, "get": {}}}},
+}
+
+
+def echo_upstream() -> FastAPI:
+    app = FastAPI()
+
+    @app.api_route("/api/v1/echo/{thing}", methods=["GET", "POST"])
+    async def echo(thing: str, request: Request) -> dict[str, Any]:
+        body = await request.body()
+        return {
+            "thing": thing,
+            "query": str(request.url.query),
+            "headers": dict(request.headers),
+            "size": len(body),
+        }
+
+    return app
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(
+        GatewaySettings(services={"echo": "http://echo"}),
+        specs=SPEC,
+        transports={"echo": httpx.ASGITransport(app=echo_upstream())},
+    )
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client,
+    ):
+        yield client
+
+
+async def test_hop_by_hop_headers_stay_behind_and_the_request_id_goes_along(
+    gateway: httpx.AsyncClient,
+) -> None:
+    response = await gateway.get(
+        "/api/v1/echo/x?a=1&b=%E5%BC%A0",
+        headers={
+            "keep-alive": "timeout=5",
+            "te": "trailers",
+            "proxy-authorization": "secret",
+            "x-partner": "lms",
+        },
+    )
+    assert response.status_code == 200
+    seen = response.json()
+    assert seen["query"] == "a=1&b=%E5%BC%A0"
+    assert seen["headers"]["x-partner"] == "lms"
+    for hop in ("keep-alive", "te", "proxy-authorization"):
+        assert hop not in seen["headers"]
+    assert seen["headers"]["x-request-id"] == response.headers["x-request-id"]
+
+
+async def test_large_bodies_pass_through_whole(gateway: httpx.AsyncClient) -> None:
+    payload = b"x" * 3_000_000
+    response = await gateway.post("/api/v1/echo/upload", content=payload)
+    assert response.json()["size"] == len(payload)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def _gateway_to(url: str, read_timeout: float = 0.5) -> tuple[FastAPI, httpx.AsyncClient]:
+    app = create_app(GatewaySettings(services={"echo": url}, read_timeout_seconds=read_timeout), specs=SPEC)
+    return app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
+
+
+async def test_a_service_that_is_down_gives_502() -> None:
+    app, client = await _gateway_to(f"http://127.0.0.1:{_free_port()}")
+    async with app.router.lifespan_context(app), client:
+        assert_problem(await client.get("/api/v1/echo/x"), 502, "gateway.service_unavailable")
+
+
+async def test_a_service_that_does_not_answer_gives_504() -> None:
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(5)
+        writer.close()
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    app, client = await _gateway_to(f"http://127.0.0.1:{port}", read_timeout=0.3)
+    try:
+        async with app.router.lifespan_context(app), client:
+            assert_problem(await client.get("/api/v1/echo/x"), 504, "gateway.service_timeout")
+    finally:
+        server.close()
