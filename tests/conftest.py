@@ -4,7 +4,6 @@ the tests that need them fail with the reason (make test starts them first)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import uuid
 
@@ -12,46 +11,22 @@ import asyncpg
 import pytest
 
 from gradops_shared.bus import KafkaBus
-from gradops_shared.migrations import upgrade
+from gradops_suite.devdb import recreate
 
-SERVICES = ("registry", "photo", "audit", "certificates")
-PG_ADMIN_URL = os.environ.get("GRADOPS_TEST_PG", "postgresql://gradops:gradops@127.0.0.1:55432")
+PG_SERVER = os.environ.get("GRADOPS_TEST_PG", "postgresql://gradops:gradops@127.0.0.1:55432")
 KAFKA_BOOTSTRAP = os.environ.get("GRADOPS_TEST_KAFKA", "127.0.0.1:59092")
-
-
-def asyncpg_dsn(database: str) -> str:
-    return f"{PG_ADMIN_URL}/{database}"
-
-
-def sqlalchemy_url(database: str) -> str:
-    return asyncpg_dsn(database).replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
 async def fresh_database(name: str) -> str:
     """Drops and recreates the service schemas in `name` (created if missing), then migrates."""
     try:
-        admin = await asyncpg.connect(asyncpg_dsn("gradops"), timeout=5)
+        return await recreate(PG_SERVER, name)
     except (OSError, asyncpg.PostgresError) as exc:
         pytest.fail(
-            f"PostgreSQL is not reachable at {PG_ADMIN_URL} ({exc!r}). `make test` starts it with "
+            f"PostgreSQL is not reachable at {PG_SERVER} ({exc!r}). `make test` starts it with "
             "deploy/stack/postgres.sh up; see .stack/logs/postgres.log.",
             pytrace=False,
         )
-    try:
-        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
-            await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    conn = await asyncpg.connect(asyncpg_dsn(name))
-    try:
-        for schema in SERVICES:
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-    finally:
-        await conn.close()
-    url = sqlalchemy_url(name)
-    for service in SERVICES:
-        await asyncio.to_thread(upgrade, service, url)
-    return url
 
 
 @pytest.fixture(scope="session")

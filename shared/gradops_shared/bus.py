@@ -13,11 +13,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosqlite
 import structlog
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import CommitFailedError, TopicAlreadyExistsError
 
@@ -61,7 +61,14 @@ class Subscription(Protocol):
     async def start(self) -> None: ...
     async def stop(self) -> None: ...
     async def fetch(self, timeout_s: float) -> list[IncomingMessage]: ...
-    async def commit(self, message: IncomingMessage) -> None: ...
+    async def commit(self, message: IncomingMessage) -> None:
+        """Marks `message` and everything before it in its partition as done."""
+
+    async def rewind(self) -> None:
+        """Goes back to the committed offsets (after a failed batch)."""
+
+    @property
+    def assigned(self) -> bool: ...
 
 
 class EventBus(Protocol):
@@ -99,22 +106,45 @@ class KafkaPublisher:
         await asyncio.gather(*pending)
 
 
+class _AssignmentLog(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, group_id: str) -> None:
+        self.group_id = group_id
+        self.assigned: set[TopicPartition] = set()
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.assigned -= set(revoked)
+        log.info("partitions_revoked", group=self.group_id, partitions=sorted(str(tp) for tp in revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self.assigned = set(assigned)
+        log.info("partitions_assigned", group=self.group_id, partitions=sorted(str(tp) for tp in assigned))
+
+
 class KafkaSubscription:
     def __init__(self, bootstrap: str, topics: Sequence[str], group_id: str) -> None:
+        self._topics = list(topics)
+        self._listener = _AssignmentLog(group_id)
         self._consumer = AIOKafkaConsumer(
-            *topics,
             bootstrap_servers=bootstrap,
             group_id=group_id,
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            # Notice topics created after we subscribed within seconds, not the default 5 minutes.
+            metadata_max_age_ms=5_000,
             max_poll_records=200,
         )
 
     async def start(self) -> None:
         await self._consumer.start()
+        self._consumer.subscribe(self._topics, listener=self._listener)
 
     async def stop(self) -> None:
         await self._consumer.stop()
+
+    @property
+    def assigned(self) -> bool:
+        """True once the group has given this member its partitions (it is really consuming)."""
+        return bool(self._listener.assigned)
 
     async def fetch(self, timeout_s: float) -> list[IncomingMessage]:
         batches = await self._consumer.getmany(timeout_ms=int(timeout_s * 1000))
@@ -133,6 +163,15 @@ class KafkaSubscription:
             )
         return messages
 
+    async def rewind(self) -> None:
+        for tp in self._consumer.assignment():
+            committed = await self._consumer.committed(tp)
+            if committed is None:
+                # Nothing committed yet: where auto_offset_reset="earliest" would start.
+                await self._consumer.seek_to_beginning(tp)
+            else:
+                self._consumer.seek(tp, committed)
+
     async def commit(self, message: IncomingMessage) -> None:
         tp = TopicPartition(message.topic, message.partition)
         try:
@@ -140,6 +179,15 @@ class KafkaSubscription:
         except CommitFailedError:
             # The partition moved to another member; it will redeliver and the inbox skips it.
             log.warning("offset_commit_failed", topic=message.topic, partition=message.partition)
+
+
+def _has_leaders(topic: dict[str, Any]) -> bool:
+    partitions = topic.get("partitions") or []
+    return (
+        topic.get("error_code") == 0
+        and bool(partitions)
+        and all(p.get("leader", -1) >= 0 for p in partitions)
+    )
 
 
 class KafkaBus:
@@ -153,18 +201,29 @@ class KafkaBus:
     def subscription(self, topics: Sequence[str], group_id: str) -> Subscription:
         return KafkaSubscription(self.bootstrap, topics, group_id)
 
-    async def ensure_topics(self, topics: Sequence[str]) -> None:
+    async def ensure_topics(self, topics: Sequence[str], timeout_s: float = 30) -> None:
+        """Creates missing topics and waits until every partition has a leader, so a consumer
+        that subscribes next is assigned partitions at once instead of after a metadata refresh."""
+        wanted = list(dict.fromkeys(topics))
         admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap)
         await admin.start()
         try:
             existing = set(await admin.list_topics())
-            missing = [t for t in dict.fromkeys(topics) if t not in existing]
+            missing = [t for t in wanted if t not in existing]
             if missing:
                 # Another process may create it first; that is fine.
                 with contextlib.suppress(TopicAlreadyExistsError):
                     await admin.create_topics(
                         [NewTopic(t, num_partitions=self.partitions, replication_factor=1) for t in missing]
                     )
+            deadline = asyncio.get_running_loop().time() + timeout_s
+            while True:
+                described = await admin.describe_topics(wanted)
+                if all(_has_leaders(topic) for topic in described):
+                    return
+                if asyncio.get_running_loop().time() > deadline:
+                    raise TimeoutError(f"topics without leaders after {timeout_s}s: {wanted}")
+                await asyncio.sleep(0.1)
         finally:
             await admin.close()
 
@@ -314,8 +373,15 @@ class _EmbeddedSubscription:
     async def stop(self) -> None:
         return None
 
+    @property
+    def assigned(self) -> bool:
+        return True  # one process, one member: it owns every topic
+
     async def fetch(self, timeout_s: float) -> list[IncomingMessage]:
         return await self._bus.read(self._topics, self._group_id, timeout_s)
 
     async def commit(self, message: IncomingMessage) -> None:
         await self._bus.commit(self._group_id, message)
+
+    async def rewind(self) -> None:
+        return None  # every read starts at the committed offset

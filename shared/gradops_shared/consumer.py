@@ -67,11 +67,24 @@ class ConsumerRunner:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1)
                 continue
-            await self.process(messages)
+            try:
+                await self.process(messages)
+            except Exception:
+                # E.g. the dead-letter topic is unreachable. Go back to the last committed offsets
+                # so nothing fetched but not committed is skipped; the inbox absorbs the replays.
+                log.exception("consumer_batch_failed", consumer=self.name)
+                await self.subscription.rewind()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=1)
 
     async def process(self, messages: Sequence[IncomingMessage]) -> None:
+        """Applies each message in its own DB transaction, then commits the batch's offsets:
+        one offset commit per partition and batch, never before the effects are committed."""
+        last: dict[tuple[str, int], IncomingMessage] = {}
         for message in messages:
             await self.handle(message)
+            last[(message.topic, message.partition)] = message
+        for message in last.values():
             await self.subscription.commit(message)
 
     async def handle(self, message: IncomingMessage) -> None:

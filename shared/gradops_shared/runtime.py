@@ -252,8 +252,11 @@ def create_worker_app(
     checks = _readiness(app)
 
     async def worker_alive() -> None:
-        if not app.state.worker.running:
+        worker: BackgroundWorker = app.state.worker
+        if not worker.running:
             raise RuntimeError("worker stopped")
+        if isinstance(worker.target, ConsumerRunner) and not worker.target.subscription.assigned:
+            raise RuntimeError("no partitions assigned yet")
 
     checks["worker"] = worker_alive
     app.include_router(health_router(checks))

@@ -39,6 +39,13 @@ class CrashingSubscription:
     async def commit(self, message: IncomingMessage) -> None:
         raise CrashBeforeOffsetCommit
 
+    async def rewind(self) -> None:
+        await self.inner.rewind()
+
+    @property
+    def assigned(self) -> bool:
+        return self.inner.assigned
+
 
 @pytest.fixture
 async def audit_runtime(postgres_url: str, kafka_bootstrap: str):  # type: ignore[no-untyped-def]
@@ -200,3 +207,49 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     assert await audits_of(audit_runtime.db, number) == 0
     dead = await read_topic(kafka_bootstrap, f"{topic_prefix}photo.events.v1.dlt", until=1)
     assert "downstream invariant broken" in dead[0][1]["dlt_reason"]
+
+
+class FirstCommitFails(CrashingSubscription):
+    def __init__(self, inner: Subscription) -> None:
+        super().__init__(inner)
+        self.failed = False
+
+    async def commit(self, message: IncomingMessage) -> None:
+        if not self.failed:
+            self.failed = True
+            raise RuntimeError("transient offset commit failure")
+        await self.inner.commit(message)
+
+
+async def test_a_failed_batch_is_replayed_from_the_committed_offset_and_applied_once(
+    audit_runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    settings = audit_settings(postgres_url, kafka_bootstrap, topic_prefix)
+    await ensure_worker_topics(AUDIT, settings, audit_runtime.bus)
+    number = student_no()
+    await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, photo_approved(number))])
+
+    consumer = build_consumer(AUDIT, settings, audit_runtime)
+    flaky = FirstCommitFails(consumer.subscription)
+    consumer.subscription = flaky
+    worker = BackgroundWorker("audit-consumer", consumer)
+    await worker.start()
+    try:
+
+        async def replayed() -> bool:
+            return consumer.stats.duplicates >= 1
+
+        assert await eventually(replayed)
+    finally:
+        await worker.stop()
+    assert flaky.failed and (consumer.stats.applied, consumer.stats.duplicates) == (1, 1)
+    assert await audits_of(audit_runtime.db, number) == 1
+
+    # The replay committed the offset: a new member of the group has nothing left to read.
+    after = build_consumer(AUDIT, settings, audit_runtime)
+    await after.subscription.start()
+    try:
+        leftovers = [m for _ in range(4) for m in await after.subscription.fetch(timeout_s=0.5)]
+    finally:
+        await after.subscription.stop()
+    assert leftovers == []

@@ -134,7 +134,11 @@ def start(config: StackConfig, *, timeout_s: float = 90) -> None:
         )
         log_file.close()
         _pid_file(config, spec.name).write_text(str(process.pid))
-    wait_ready(config, specs, timeout_s=timeout_s)
+    try:
+        wait_ready(config, specs, timeout_s=timeout_s)
+    except RuntimeError:
+        stop(config)  # no half-started topology left behind; the logs stay for the post-mortem
+        raise
 
 
 def wait_ready(config: StackConfig, specs: list[ProcessSpec], *, timeout_s: float) -> None:
