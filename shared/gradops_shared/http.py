@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import fastapi_offline
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -19,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gradops_shared.errors import install_error_handlers
 from gradops_shared.logging import bind_request_id
 
-REQUEST_ID_HEADER = "x-request-id"
+access_log = structlog.get_logger("gradops.access")
 DOCS_STATIC_URL = "/docs-static"
 _DOCS_STATIC_DIR = Path(fastapi_offline.__file__).parent / "static"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -44,14 +46,29 @@ class RequestIdMiddleware:
         scope.setdefault("state", {})["request_id"] = request_id
         bind_request_id(request_id)
 
+        started = time.perf_counter()
+        status = 500
+
         async def send_with_id(message: Message) -> None:
+            nonlocal status
             if message["type"] == "http.response.start":
+                status = message["status"]
                 headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
                 headers.append((b"x-request-id", request_id.encode()))
                 message["headers"] = headers
             await send(message)
 
-        await self.app(scope, receive, send_with_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            if not scope["path"].endswith(("/healthz", "/readyz")):
+                access_log.info(
+                    "http_request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 1),
+                )
 
 
 ReadinessCheck = Callable[[], Awaitable[None]]

@@ -186,12 +186,6 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def backlog(self) -> int:
-        t = self.table
-        async with self.db.session() as session:
-            result = await session.execute(select(t.c.seq).where(t.c.sent_at.is_(None)).limit(10_000))
-            return len(result.all())
-
     async def run(self, stop: asyncio.Event) -> None:
         _local_signals[self._schema].add(self._wake)
         listener = await self._listen()

@@ -54,13 +54,19 @@ async def audit_runtime(postgres_url: str, kafka_bootstrap: str):  # type: ignor
     await runtime.db.dispose()
 
 
-def audit_settings(postgres_url: str, kafka_bootstrap: str, prefix: str) -> AuditSettings:
-    return AuditSettings(
+@pytest.fixture
+async def settings(
+    audit_runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+) -> AuditSettings:
+    """The audit consumer's settings on this test's own topics, which exist with leaders."""
+    settings = AuditSettings(
         database_url=postgres_url,
         kafka_bootstrap=kafka_bootstrap,
-        topic_prefix=prefix,
+        topic_prefix=topic_prefix,
         consumer_retry_backoff_seconds=0.01,
     )
+    await ensure_worker_topics(AUDIT, settings, audit_runtime.bus)
+    return settings
 
 
 def photo_approved(number: str) -> bytes:
@@ -83,10 +89,8 @@ async def fetch_until(subscription: Subscription, count: int) -> list[IncomingMe
 
 
 async def test_the_same_event_delivered_twice_changes_state_once(
-    audit_runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+    audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    settings = audit_settings(postgres_url, kafka_bootstrap, topic_prefix)
-    await ensure_worker_topics(AUDIT, settings, audit_runtime.bus)
     number = student_no()
     event = photo_approved(number)
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, event), (number, event)])
@@ -107,10 +111,8 @@ async def test_the_same_event_delivered_twice_changes_state_once(
 
 
 async def test_a_crash_between_db_commit_and_offset_commit_does_not_apply_twice(
-    audit_runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+    audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    settings = audit_settings(postgres_url, kafka_bootstrap, topic_prefix)
-    await ensure_worker_topics(AUDIT, settings, audit_runtime.bus)
     number = student_no()
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, photo_approved(number))])
 
@@ -137,10 +139,8 @@ async def test_a_crash_between_db_commit_and_offset_commit_does_not_apply_twice(
 
 
 async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_goes_on(
-    audit_runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+    audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    settings = audit_settings(postgres_url, kafka_bootstrap, topic_prefix)
-    await ensure_worker_topics(AUDIT, settings, audit_runtime.bus)
     number = student_no()
     topic = f"{topic_prefix}photo.events.v1"
     bad_data = PhotoApproved(
@@ -180,10 +180,8 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_g
 
 
 async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
-    audit_runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+    audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    settings = audit_settings(postgres_url, kafka_bootstrap, topic_prefix)
-    await ensure_worker_topics(AUDIT, settings, audit_runtime.bus)
     number = student_no()
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, photo_approved(number))])
     attempts = 0
@@ -222,10 +220,8 @@ class FirstCommitFails(CrashingSubscription):
 
 
 async def test_a_failed_batch_is_replayed_from_the_committed_offset_and_applied_once(
-    audit_runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+    audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    settings = audit_settings(postgres_url, kafka_bootstrap, topic_prefix)
-    await ensure_worker_topics(AUDIT, settings, audit_runtime.bus)
     number = student_no()
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, photo_approved(number))])
 
