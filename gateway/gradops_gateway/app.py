@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from gradops_gateway.openapi import load_specs, merge_specs
@@ -36,17 +35,20 @@ def create_app(
     service_specs = specs if specs is not None else load_specs(settings.openapi_dir)
     table = RouteTable(service_specs)
     merged = merge_specs(service_specs)
-    clients: dict[str, httpx.AsyncClient] = {}
+    # One client for every service: one connection pool, one set of limits. The embedded default
+    # mounts an in-process transport per service host instead of the network.
+    shared: dict[str, httpx.AsyncClient] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        timeout = httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds)
-        limits = httpx.Limits(max_connections=500, max_keepalive_connections=100)
-        for name, base_url in settings.services.items():
-            transport = (transports or {}).get(name)
-            clients[name] = httpx.AsyncClient(
-                base_url=base_url, transport=transport, timeout=timeout, limits=limits
-            )
+        shared["client"] = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds),
+            limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
+            mounts={
+                f"all://{httpx.URL(settings.services[name]).netloc.decode()}": transport
+                for name, transport in (transports or {}).items()
+            },
+        )
         try:
             if extra_lifespan is not None:
                 async with extra_lifespan(app):
@@ -54,20 +56,18 @@ def create_app(
             else:
                 yield
         finally:
-            for client in clients.values():
-                await client.aclose()
-            clients.clear()
+            await shared.pop("client").aclose()
 
     app = new_app(title="GradOps API", description=merged["info"]["description"], lifespan=lifespan)
     app.openapi = lambda: merged  # type: ignore[method-assign]
 
     async def services_ready() -> None:
-        async def probe(name: str, client: httpx.AsyncClient) -> None:
-            response = await client.get("/readyz", timeout=3)
+        async def probe(name: str, base_url: str) -> None:
+            response = await shared["client"].get(f"{base_url}/readyz", timeout=3)
             if response.status_code != 200:
                 raise RuntimeError(f"{name} not ready")
 
-        await asyncio.gather(*(probe(name, client) for name, client in clients.items()))
+        await asyncio.gather(*(probe(name, url) for name, url in settings.services.items()))
 
     app.include_router(health_router({"services": services_ready}))
 
@@ -93,9 +93,6 @@ def create_app(
                 message_zh="请求的地址不存在",
                 instance=request.url.path,
             )
-        client = clients.get(match.service)
-        if client is None:
-            return JSONResponse({"detail": "gateway not started"}, status_code=503)
-        return await forward(request, client, match.service)
+        return await forward(request, shared["client"], match.service, settings.services[match.service])
 
     return app

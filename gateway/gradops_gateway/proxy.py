@@ -1,4 +1,4 @@
-"""Forwarding a request to the owning service with one shared httpx client per service."""
+"""Forwarding a request to the owning service through the gateway's one shared httpx client."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _forwardable(headers: httpx.Headers | list[tuple[str, str]]) -> list[tuple[s
     return [(k, v) for k, v in items if k.lower() not in HOP_BY_HOP]
 
 
-async def forward(request: Request, client: httpx.AsyncClient, service: str) -> Response:
+async def forward(request: Request, client: httpx.AsyncClient, service: str, base_url: str) -> Response:
     request_id: str = request.scope.get("state", {}).get("request_id", "")
     headers = [
         (k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP and k != "x-request-id"
@@ -41,7 +41,7 @@ async def forward(request: Request, client: httpx.AsyncClient, service: str) -> 
     headers.append(("x-forwarded-for", client_host))
     upstream = client.build_request(
         request.method,
-        httpx.URL(path=request.url.path, query=request.url.query.encode()),
+        httpx.URL(base_url).copy_with(path=request.url.path, query=request.url.query.encode() or None),
         headers=headers,
         content=request.stream(),
     )
