@@ -11,9 +11,10 @@ from gradops_shared.contracts import EventEnvelope
 
 
 async def read_topic(
-    bootstrap: str, topic: str, *, until: int, timeout_s: float = 20
+    bootstrap: str, topic: str, *, until: int, timeout_s: float = 20, key: str | None = None
 ) -> list[tuple[EventEnvelope | bytes, dict[str, str]]]:
-    """Everything on `topic` from the beginning, stopping at `until` messages or the timeout."""
+    """Everything on `topic` from the beginning (only `key`'s messages if given), stopping at
+    `until` messages or the timeout."""
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest"
     )
@@ -25,6 +26,8 @@ async def read_topic(
             batches = await consumer.getmany(timeout_ms=300)
             for records in batches.values():
                 for record in records:
+                    if key is not None and record.key != key.encode():
+                        continue
                     headers = {k: bytes(v).decode() for k, v in record.headers or ()}
                     try:
                         found.append((EventEnvelope.model_validate_json(record.value), headers))
