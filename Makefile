@@ -9,7 +9,7 @@ PORT ?= 8000
 DATA_DIR ?= .data
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help run test lint fmt typecheck stack-up stack-down infra-up infra-down migrate openapi bench lock clean
+.PHONY: help install run test lint fmt typecheck stack-up stack-down infra-up infra-down migrate openapi bench lock clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

@@ -21,6 +21,7 @@ from sqlalchemy import MetaData, Table
 
 from gradops_shared.bus import EmbeddedBus, EventBus, KafkaBus
 from gradops_shared.consumer import DLT_SUFFIX, ConsumerRunner, Handler
+from gradops_shared.contracts import TOPICS
 from gradops_shared.db import Database
 from gradops_shared.http import health_router, new_app
 from gradops_shared.outbox import OutboxRelay
@@ -215,8 +216,6 @@ class BackgroundWorker:
 async def ensure_worker_topics(
     definition: ServiceDefinition, settings: ServiceSettings, bus: EventBus
 ) -> None:
-    from gradops_shared.contracts import TOPICS
-
     topics = [settings.topic_prefix + TOPICS[definition.name]]
     for topic in consumer_topics(definition, settings):
         topics += [topic, topic + DLT_SUFFIX]
