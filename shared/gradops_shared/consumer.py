@@ -73,7 +73,10 @@ class ConsumerRunner:
                 # E.g. the dead-letter topic is unreachable. Go back to the last committed offsets
                 # so nothing fetched but not committed is skipped; the inbox absorbs the replays.
                 log.exception("consumer_batch_failed", consumer=self.name)
-                await self.subscription.rewind()
+                try:
+                    await self.subscription.rewind()
+                except Exception:
+                    log.exception("consumer_rewind_failed", consumer=self.name)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1)
 
