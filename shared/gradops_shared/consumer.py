@@ -73,10 +73,9 @@ class ConsumerRunner:
                 # E.g. the dead-letter topic is unreachable. Go back to the last committed offsets
                 # so nothing fetched but not committed is skipped; the inbox absorbs the replays.
                 log.exception("consumer_batch_failed", consumer=self.name)
-                try:
-                    await self.subscription.rewind()
-                except Exception:
-                    log.exception("consumer_rewind_failed", consumer=self.name)
+                # If even the rewind fails, the loop stops (readiness turns red) rather than go on
+                # past messages it has not applied; a restart resumes from the committed offsets.
+                await self.subscription.rewind()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=1)
 
