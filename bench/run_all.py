@@ -30,7 +30,7 @@ from sqlalchemy import func
 from gradops_audit.app import DEFINITION as AUDIT
 from gradops_audit.settings import AuditSettings
 from gradops_registry.models import outbox as registry_outbox
-from gradops_registry.schemas import StudentIn
+from gradops_registry.schemas import STUDENT_EXAMPLE, StudentIn
 from gradops_registry.service import upsert_student
 from gradops_shared.bus import KafkaBus
 from gradops_shared.contracts import PhotoApproved
@@ -39,7 +39,7 @@ from gradops_shared.outbox import OutboxRelay
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
 from gradops_suite import stack
 from gradops_suite.devdb import recreate
-from gradops_suite.embedded import build_embedded, migrate_embedded
+from gradops_suite.embedded import embedded_client
 
 PG_SERVER = "postgresql://gradops:gradops@127.0.0.1:55432"
 KAFKA = "127.0.0.1:59092"
@@ -47,19 +47,7 @@ RESULTS = Path(__file__).parent / "results" / "latest.json"
 
 
 def student(number: str) -> dict[str, Any]:
-    return {
-        "name": "张三",
-        "gender": "female",
-        "birth_date": "1949-12-31",
-        "id_type": "resident_id",
-        "id_number": "11010519491231002X",
-        "learning_centre": "5135701",
-        "level": "bachelor",
-        "category": "open_education",
-        "major": "会计学",
-        "enrolment_term": "2021-spring",
-        "study_form": "part_time",
-    }
+    return {**STUDENT_EXAMPLE, "level": "bachelor", "major": "会计学"}
 
 
 def photo() -> bytes:
@@ -173,15 +161,7 @@ async def bench_stack(url: str, runs: int = 20) -> dict[str, float]:
 
 
 async def bench_embedded(runs: int = 20) -> dict[str, float]:
-    data_dir = Path(tempfile.mkdtemp(prefix="gradops-bench-embedded-"))
-    await asyncio.to_thread(migrate_embedded, data_dir)
-    suite = build_embedded(data_dir)
-    async with (
-        suite.gateway.router.lifespan_context(suite.gateway),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=suite.gateway), base_url="http://gradops"
-        ) as client,
-    ):
+    async with embedded_client(Path(tempfile.mkdtemp(prefix="gradops-bench-embedded-"))) as client:
         return await slice_latencies(client, runs)
 
 

@@ -2,33 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from gradops_suite.embedded import build_embedded, migrate_embedded
+from gradops_suite.embedded import embedded_client
 from tests.e2e.slice import assert_problem, check_bad_inputs_change_nothing, run_vertical_slice, wait_for
 from tests.factories import jpeg, student_payload
 
 
-async def _client(data_dir: Path) -> AsyncIterator[httpx.AsyncClient]:
-    await asyncio.to_thread(migrate_embedded, data_dir)
-    suite = build_embedded(data_dir)
-    async with (
-        suite.gateway.router.lifespan_context(suite.gateway),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=suite.gateway), base_url="http://gradops"
-        ) as client,
-    ):
-        yield client
-
-
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async for client in _client(tmp_path):
+    async with embedded_client(tmp_path) as client:
         yield client
 
 
@@ -61,9 +48,9 @@ async def test_docs_list_every_service_and_load_no_cdn(gateway: httpx.AsyncClien
 
 
 async def test_data_survives_a_restart(tmp_path: Path) -> None:
-    async for client in _client(tmp_path):
+    async with embedded_client(tmp_path) as client:
         result = await run_vertical_slice(client)
-    async for client in _client(tmp_path):
+    async with embedded_client(tmp_path) as client:
         again = await wait_for(client, f"/api/v1/students/{result['student_no']}/certificate")
         assert again.json()["number"] == result["certificate"]["number"]
         # The serial continues after a restart: no reuse, no gap.
@@ -85,14 +72,7 @@ async def test_request_id_is_propagated(gateway: httpx.AsyncClient) -> None:
 
 
 async def test_oversized_uploads_are_refused_before_anything_is_stored(tmp_path: Path) -> None:
-    await asyncio.to_thread(migrate_embedded, tmp_path)
-    suite = build_embedded(tmp_path, service_overrides={"photo": {"max_upload_bytes": 2048}})
-    async with (
-        suite.gateway.router.lifespan_context(suite.gateway),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=suite.gateway), base_url="http://gradops"
-        ) as client,
-    ):
+    async with embedded_client(tmp_path, service_overrides={"photo": {"max_upload_bytes": 2048}}) as client:
         number = "2099000002"
         assert (await client.put(f"/api/v1/students/{number}", json=student_payload())).status_code == 201
         big = await client.post(

@@ -115,6 +115,25 @@ def build_embedded(
     return suite
 
 
+@asynccontextmanager
+async def embedded_client(
+    data_dir: Path, *, service_overrides: dict[str, dict[str, object]] | None = None
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The running embedded suite behind an in-process HTTP client: for tests, benchmarks and
+    scripts that want the whole product without a port."""
+    import asyncio
+
+    await asyncio.to_thread(migrate_embedded, data_dir)
+    suite = build_embedded(data_dir, service_overrides=service_overrides)
+    async with (
+        suite.gateway.router.lifespan_context(suite.gateway),
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=suite.gateway), base_url="http://gradops"
+        ) as client,
+    ):
+        yield client
+
+
 def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     import asyncio
 
