@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import pytest
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from gradops_audit.app import DEFINITION as AUDIT
 from gradops_audit.models import Audit
 from gradops_audit.settings import AuditSettings
 from gradops_shared.bus import IncomingMessage, KafkaBus, Subscription
-from gradops_shared.consumer import ConsumerRunner
+from gradops_shared.consumer import ConsumerRunner, ConsumerStats
 from gradops_shared.contracts import PhotoApproved
 from gradops_shared.db import Database
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
@@ -79,6 +80,20 @@ async def audits_of(db: Database, number: str) -> int:
         return (await session.execute(select(func.count()).where(Audit.student_no == number))).scalar_one()
 
 
+async def consume_until(consumer: ConsumerRunner, done: Callable[[ConsumerStats], bool]) -> None:
+    """Runs the consumer as its process would until `done(stats)` holds (or the wait times out)."""
+    worker = BackgroundWorker("audit-consumer", consumer)
+    await worker.start()
+    try:
+
+        async def finished() -> bool:
+            return done(consumer.stats)
+
+        assert await eventually(finished), consumer.stats
+    finally:
+        await worker.stop()
+
+
 async def fetch_until(subscription: Subscription, count: int) -> list[IncomingMessage]:
     messages: list[IncomingMessage] = []
     for _ in range(60):
@@ -96,16 +111,7 @@ async def test_the_same_event_delivered_twice_changes_state_once(
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, event), (number, event)])
 
     consumer = build_consumer(AUDIT, settings, audit_runtime)
-    worker = BackgroundWorker("audit-consumer", consumer)
-    await worker.start()
-    try:
-
-        async def both_seen() -> bool:
-            return consumer.stats.applied + consumer.stats.duplicates >= 2
-
-        assert await eventually(both_seen)
-    finally:
-        await worker.stop()
+    await consume_until(consumer, lambda stats: stats.applied + stats.duplicates >= 2)
     assert (consumer.stats.applied, consumer.stats.duplicates) == (1, 1)
     assert await audits_of(audit_runtime.db, number) == 1
 
@@ -157,17 +163,8 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_g
         ],
     )
 
-    consumer: ConsumerRunner = build_consumer(AUDIT, settings, audit_runtime)
-    worker = BackgroundWorker("audit-consumer", consumer)
-    await worker.start()
-    try:
-
-        async def all_handled() -> bool:
-            return consumer.stats.applied + consumer.stats.dead_lettered >= 3
-
-        assert await eventually(all_handled)
-    finally:
-        await worker.stop()
+    consumer = build_consumer(AUDIT, settings, audit_runtime)
+    await consume_until(consumer, lambda stats: stats.applied + stats.dead_lettered >= 3)
     assert consumer.stats.dead_lettered == 2 and consumer.stats.applied == 1
     assert await audits_of(audit_runtime.db, number) == 1
 
@@ -228,16 +225,7 @@ async def test_a_failed_batch_is_replayed_from_the_committed_offset_and_applied_
     consumer = build_consumer(AUDIT, settings, audit_runtime)
     flaky = FirstCommitFails(consumer.subscription)
     consumer.subscription = flaky
-    worker = BackgroundWorker("audit-consumer", consumer)
-    await worker.start()
-    try:
-
-        async def replayed() -> bool:
-            return consumer.stats.duplicates >= 1
-
-        assert await eventually(replayed)
-    finally:
-        await worker.stop()
+    await consume_until(consumer, lambda stats: stats.duplicates >= 1)
     assert flaky.failed and (consumer.stats.applied, consumer.stats.duplicates) == (1, 1)
     assert await audits_of(audit_runtime.db, number) == 1
 
