@@ -153,7 +153,11 @@ async def bench_stack(url: str, runs: int = 20) -> dict[str, float]:
     await asyncio.to_thread(stack.start, config)
     started = time.perf_counter() - began
     try:
-        async with httpx.AsyncClient(base_url=config.gateway_url(), timeout=30) as client:
+        async with httpx.AsyncClient(
+            base_url=config.gateway_url(),
+            timeout=30,
+            headers={"authorization": f"Bearer {config.bootstrap_api_key}"},
+        ) as client:
             figures = await slice_latencies(client, runs)
     finally:
         await asyncio.to_thread(stack.stop, config)

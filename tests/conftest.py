@@ -15,10 +15,14 @@ from gradops_suite.devdb import recreate
 
 PG_SERVER = os.environ.get("GRADOPS_TEST_PG", "postgresql://gradops:gradops@127.0.0.1:55432")
 KAFKA_BOOTSTRAP = os.environ.get("GRADOPS_TEST_KAFKA", "127.0.0.1:59092")
+# Lets several checkouts run their tests on one PostgreSQL at once (gradops_test_<suffix>).
+DB_SUFFIX = os.environ.get("GRADOPS_TEST_DB_SUFFIX", "")
 
 
 async def fresh_database(name: str) -> str:
     """Drops and recreates the service schemas in `name` (created if missing), then migrates."""
+    if DB_SUFFIX:
+        name = f"{name}_{DB_SUFFIX}"
     try:
         return await recreate(PG_SERVER, name)
     except (OSError, asyncpg.PostgresError) as exc:

@@ -11,12 +11,14 @@ import httpx
 from fastapi import FastAPI, Request
 from starlette.responses import Response
 
+from gradops_gateway.auth import BootstrapKeyStore, KeyStore
 from gradops_gateway.openapi import load_specs, merge_specs
 from gradops_gateway.proxy import forward
 from gradops_gateway.routing import RouteTable
 from gradops_gateway.settings import GatewaySettings
 from gradops_shared.errors import problem_response
 from gradops_shared.http import health_router, new_app
+from gradops_shared.principal import sign_principal
 
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -28,12 +30,17 @@ def create_app(
     specs: dict[str, dict[str, Any]] | None = None,
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
     extra_lifespan: Lifespan | None = None,
+    key_store: KeyStore | None = None,
 ) -> FastAPI:
     """`specs` and `transports` let the embedded default hand over live specs and in-process
     transports; the stack gateway reads the committed specs and speaks HTTP."""
     settings = settings or GatewaySettings()
     service_specs = specs if specs is not None else load_specs(settings.openapi_dir)
     table = RouteTable(service_specs)
+    keys = key_store or BootstrapKeyStore(
+        settings.bootstrap_api_key.get_secret_value() if settings.bootstrap_api_key else None
+    )
+    principal_secret = settings.principal_secret.get_secret_value()
     merged = merge_specs(service_specs)
     # One client for every service: one connection pool, one set of limits. The embedded default
     # mounts an in-process transport per service host instead of the network.
@@ -93,6 +100,23 @@ def create_app(
                 message_zh="请求的地址不存在",
                 instance=request.url.path,
             )
-        return await forward(request, shared["client"], match.service, settings.services[match.service])
+        principal_header: str | None = None
+        if match.scopes is not None:
+            scheme, _, api_key = request.headers.get("authorization", "").partition(" ")
+            principal = await keys.authenticate(api_key.strip()) if scheme.lower() == "bearer" else None
+            if principal is None:
+                return problem_response(
+                    status=401,
+                    code="auth.unauthenticated",
+                    title="Unauthenticated",
+                    detail="Send a valid API key as `Authorization: Bearer <key>`.",
+                    message_zh="未认证：请在 Authorization 头中提供有效的 API 密钥",
+                    instance=request.url.path,
+                    headers={"www-authenticate": "Bearer"},
+                )
+            principal_header = sign_principal(principal, principal_secret)
+        return await forward(
+            request, shared["client"], match.service, settings.services[match.service], principal_header
+        )
 
     return app

@@ -8,6 +8,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from gradops_shared.errors import problem_response
+from gradops_shared.principal import PRINCIPAL_HEADER
 
 # RFC 9110 §7.6.1 connection-specific headers are never forwarded; host is the upstream's own.
 HOP_BY_HOP = frozenset(
@@ -31,12 +32,26 @@ def _forwardable(headers: httpx.Headers | list[tuple[str, str]]) -> list[tuple[s
     return [(k, v) for k, v in items if k.lower() not in HOP_BY_HOP]
 
 
-async def forward(request: Request, client: httpx.AsyncClient, service: str, base_url: str) -> Response:
+# Never forwarded from the client: the gateway alone speaks for the caller.
+_GATEWAY_OWNED = frozenset({"x-request-id", PRINCIPAL_HEADER.lower(), "authorization"})
+
+
+async def forward(
+    request: Request,
+    client: httpx.AsyncClient,
+    service: str,
+    base_url: str,
+    principal_header: str | None = None,
+) -> Response:
     request_id: str = request.scope.get("state", {}).get("request_id", "")
     headers = [
-        (k, v) for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP and k != "x-request-id"
+        (k, v)
+        for k, v in request.headers.items()
+        if k.lower() not in HOP_BY_HOP and k.lower() not in _GATEWAY_OWNED
     ]
     headers.append(("x-request-id", request_id))
+    if principal_header is not None:
+        headers.append((PRINCIPAL_HEADER, principal_header))
     client_host = request.client.host if request.client else ""
     headers.append(("x-forwarded-for", client_host))
     upstream = client.build_request(

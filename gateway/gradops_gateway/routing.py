@@ -16,18 +16,30 @@ class Route:
     pattern: re.Pattern[str]
     methods: frozenset[str]
     literal_segments: int
+    # method -> scopes the operation needs; None = public (no security requirement in the spec)
+    security: dict[str, tuple[str, ...] | None]
 
 
 @dataclass(frozen=True)
 class Match:
     service: str | None
     allowed: frozenset[str]
+    scopes: tuple[str, ...] | None = None
+    template: str | None = None
 
 
 def _compile(template: str) -> re.Pattern[str]:
     parts = re.split(r"(\{[^}/]+\})", template)
     regex = "".join("[^/]+" if p.startswith("{") and p.endswith("}") else re.escape(p) for p in parts)
     return re.compile(f"^{regex}$")
+
+
+def _required_scopes(operation: dict[str, Any]) -> tuple[str, ...] | None:
+    """The scopes of an operation's first security requirement; None when it has none (public)."""
+    requirements = operation.get("security") or []
+    if not requirements:
+        return None
+    return tuple(sorted({scope for req in requirements[:1] for scopes in req.values() for scope in scopes}))
 
 
 class RouteTable:
@@ -37,7 +49,10 @@ class RouteTable:
             for template, operations in spec.get("paths", {}).items():
                 methods = frozenset(m.upper() for m in operations if m in _HTTP_METHODS)
                 literal = sum(1 for s in template.split("/") if s and not s.startswith("{"))
-                routes.append(Route(service, template, _compile(template), methods, literal))
+                security = {
+                    m.upper(): _required_scopes(op) for m, op in operations.items() if m in _HTTP_METHODS
+                }
+                routes.append(Route(service, template, _compile(template), methods, literal, security))
         # More literal segments first: /students/imports wins over /students/{student_no}.
         self.routes = sorted(routes, key=lambda r: -r.literal_segments)
 
@@ -45,7 +60,12 @@ class RouteTable:
         allowed: set[str] = set()
         for route in self.routes:
             if route.pattern.match(path):
-                if method.upper() in route.methods or (method.upper() == "HEAD" and "GET" in route.methods):
-                    return Match(route.service, frozenset(route.methods))
+                verb = method.upper()
+                if verb == "HEAD" and "HEAD" not in route.methods and "GET" in route.methods:
+                    verb = "GET"
+                if verb in route.methods:
+                    return Match(
+                        route.service, frozenset(route.methods), route.security[verb], route.template
+                    )
                 allowed |= route.methods
         return Match(None, frozenset(allowed))

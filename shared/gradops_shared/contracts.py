@@ -83,6 +83,11 @@ class StudentSnapshot(EventData):
     enrolment_term: str
     study_form: str
     status: StudentStatus
+    # Added with the registry issue; optional so older events still parse.
+    branch: str | None = None
+    class_code: str | None = None
+    education_type: str | None = None
+    course_selection_allowed: bool = True
 
 
 class StudentRegistered(StudentSnapshot):
@@ -103,6 +108,29 @@ class StudentStatusChanged(EventData):
     to_status: StudentStatus
     reason: str
     effective_date: date
+
+
+class PriorEducationReviewed(EventData):
+    """A stage of the prior-education review (前置学历复查) finished, or the flag was raised."""
+
+    event_type = "PriorEducationReviewed"
+    producer = "registry"
+
+    stage: Literal["flagged", "first_review", "second_review"]
+    outcome: Literal["pending", "passed", "failed", "second_review_required"]
+    formal_status: bool  # 正式学籍: no review pending
+    deadline: date | None = None
+
+
+class IdentityFlagChanged(EventData):
+    """身份存疑 from CHSI feedback, set or cleared by a recorded review."""
+
+    event_type = "IdentityFlagChanged"
+    producer = "registry"
+
+    in_doubt: bool
+    kind: Literal["failed", "uncertain", "abnormal"] | None = None  # 未通过 / 不确定 / 异常
+    reason: str | None = None
 
 
 class PhotoSubmitted(EventData):
@@ -135,6 +163,37 @@ class PhotoRejected(EventData):
     reviewer: str | None = None
 
 
+class PhotoReopened(EventData):
+    event_type = "PhotoReopened"
+    producer = "photo"
+
+    submission_id: uuid.UUID
+    kind: PhotoKind
+    reason: str
+    actor: str | None = None
+
+
+class PhotoChsiStatusChanged(EventData):
+    """The registrar recorded what CHSI holds for this photo (on_chsi, or chsi_rejected: re-take)."""
+
+    event_type = "PhotoChsiStatusChanged"
+    producer = "photo"
+
+    submission_id: uuid.UUID
+    kind: PhotoKind
+    chsi_state: Literal["on_chsi", "chsi_rejected"]
+    reason: str | None = None
+
+
+class PhotoProofread(EventData):
+    event_type = "PhotoProofread"
+    producer = "photo"
+
+    submission_id: uuid.UUID
+    outcome: Literal["confirmed", "error_reported"]
+    detail: str | None = None
+
+
 class AuditPassed(EventData):
     event_type = "AuditPassed"
     producer = "audit"
@@ -144,6 +203,9 @@ class AuditPassed(EventData):
     application_type: Literal["graduate", "graduate_with_degree"]
     level: Level
     graduation_date: date
+    issue_date: date | None = None  # the batch's certificate issue date
+    learning_centre: str | None = None
+    degree_granted: bool = False  # only with graduate_with_degree and every degree check passed
 
 
 class AuditFailed(EventData):
@@ -164,6 +226,27 @@ class CertificateIssued(EventData):
     level: Level
     issue_date: date
     graduation_date: date
+    kind: Literal["diploma", "degree"] = "diploma"  # the registry sets 毕业 on the diploma only
+    learning_centre: str | None = None
+
+
+class CertificateReplaced(EventData):
+    """A 毕业证明书 replaces a lost or damaged certificate; the original is superseded."""
+
+    event_type = "CertificateReplaced"
+    producer = "certificates"
+
+    original_number: str
+    number: str
+    reason: Literal["lost", "damaged"]
+
+
+class CertificateRevoked(EventData):
+    event_type = "CertificateRevoked"
+    producer = "certificates"
+
+    number: str
+    reason: str
 
 
 EVENT_TYPES: dict[str, type[EventData]] = {
@@ -172,12 +255,19 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         StudentRegistered,
         StudentUpdated,
         StudentStatusChanged,
+        PriorEducationReviewed,
+        IdentityFlagChanged,
         PhotoSubmitted,
         PhotoApproved,
         PhotoRejected,
+        PhotoReopened,
+        PhotoChsiStatusChanged,
+        PhotoProofread,
         AuditPassed,
         AuditFailed,
         CertificateIssued,
+        CertificateReplaced,
+        CertificateRevoked,
     )
 }
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://gradops:gradops@127.0.0.1:55432/gradops"
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:59092"
+# Only for a developer's machine; the stack and the embedded default generate their own per run.
+DEV_PRINCIPAL_SECRET = "gradops-dev-principal-secret"
 
 
 class ServiceSettings(BaseSettings):
@@ -23,6 +25,10 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP
     embedded_bus_path: str = Field(".data/bus.db", description="SQLite file of the embedded event log.")
     topic_prefix: str = Field("", description="Prepended to every topic and consumer group (test isolation).")
+    principal_secret: SecretStr = Field(
+        SecretStr(DEV_PRINCIPAL_SECRET),
+        description="HMAC key shared with the gateway to sign the caller's principal. Set it in production.",
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     relay_batch_size: int = Field(200, ge=1, le=10_000)
     relay_poll_seconds: float = Field(1.0, gt=0, le=60)

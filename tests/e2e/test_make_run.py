@@ -24,11 +24,15 @@ def _free_port() -> int:
         return port
 
 
+API_KEY = "gok_test-bootstrap-key"
+
+
 def _start(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as out:
         return subprocess.Popen(
             ["make", "--no-print-directory", "run", f"PORT={port}", f"DATA_DIR={data_dir}"],
             cwd=REPO,
+            env={**os.environ, "GRADOPS_BOOTSTRAP_API_KEY": API_KEY},
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -62,13 +66,17 @@ def test_make_run_serves_the_suite_and_keeps_data_across_restarts(tmp_path: Path
     log = tmp_path / "first-run.log"
     number = student_no()
 
+    auth = {"authorization": f"Bearer {API_KEY}"}
     proc = _start(port, data_dir, log)
     try:
         _wait_for_banner(log, port, proc)
+        assert f"HQ API key (every scope): {API_KEY}" in log.read_text()
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
             assert client.get("/docs").status_code == 200
             assert "/api/v1/students/{student_no}/certificate" in client.get("/openapi.json").json()["paths"]
-            assert client.put(f"/api/v1/students/{number}", json=student_payload()).status_code == 201
+            assert client.put(f"/api/v1/students/{number}", json=student_payload()).status_code == 401
+            created = client.put(f"/api/v1/students/{number}", json=student_payload(), headers=auth)
+            assert created.status_code == 201
     finally:
         _interrupt(proc, log)
     assert (data_dir / "registry.db").exists()
@@ -77,7 +85,7 @@ def test_make_run_serves_the_suite_and_keeps_data_across_restarts(tmp_path: Path
     proc = _start(port, data_dir, log)
     try:
         _wait_for_banner(log, port, proc)
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10, headers=auth) as client:
             assert client.get(f"/api/v1/students/{number}").json()["student_no"] == number
     finally:
         _interrupt(proc, log)

@@ -45,7 +45,11 @@ async def stack_config(
 
 @pytest.fixture
 async def gateway(stack_config: stack.StackConfig) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=stack_config.gateway_url(), timeout=30) as client:
+    async with httpx.AsyncClient(
+        base_url=stack_config.gateway_url(),
+        timeout=30,
+        headers={"authorization": f"Bearer {stack_config.bootstrap_api_key}"},
+    ) as client:
         yield client
 
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Path, Request
 from gradops_audit import service
 from gradops_audit.schemas import AuditCheckOut, AuditOut
 from gradops_shared.errors import PROBLEM_RESPONSES
+from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
@@ -20,7 +21,9 @@ def router() -> APIRouter:
         response_model=AuditOut,
         summary="The student's latest graduation audit",
     )
-    async def get_student_audit(student_no: StudentNo, request: Request) -> AuditOut:
+    async def get_student_audit(
+        student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("audit:read")]
+    ) -> AuditOut:
         async with runtime_from(request).db.session() as session:
             audit = await service.latest_audit(session, student_no)
             return AuditOut(

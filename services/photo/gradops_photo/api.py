@@ -18,6 +18,7 @@ from gradops_photo.schemas import (
 )
 from gradops_photo.settings import PhotoSettings
 from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, PayloadTooLarge
+from gradops_shared.principal import Principal, on_behalf_of, requires
 from gradops_shared.runtime import runtime_from
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
@@ -87,6 +88,7 @@ def router() -> APIRouter:
     async def check_photo(
         request: Request,
         file: Annotated[UploadFile, File(description="The photo (JPEG)")],
+        principal: Annotated[Principal, requires("photos:check")],
         profile: Annotated[str | None, Form(description="QC profile; default from settings")] = None,
     ) -> QcReportOut:
         settings = _settings(request)
@@ -104,6 +106,7 @@ def router() -> APIRouter:
         student_no: StudentNo,
         request: Request,
         file: Annotated[UploadFile, File(description="The photo (JPEG)")],
+        principal: Annotated[Principal, requires("photos:write")],
         kind: Annotated[PhotoKind, Form()] = "graduation",
     ) -> SubmissionOut:
         settings = _settings(request)
@@ -111,7 +114,12 @@ def router() -> APIRouter:
         data = await _read_upload(file, settings.max_upload_bytes)
         report = domain.run_qc(data, _profile(None, settings))
         service.check_upload(data, report)
-        await service.lookup_student(runtime.peer("registry", settings.registry_url), student_no)
+        await service.lookup_student(
+            runtime.peer("registry", settings.registry_url),
+            student_no,
+            on_behalf_of(principal, "photo", ["registry:read"]),
+            settings.principal_secret.get_secret_value(),
+        )
         async with runtime.db.transaction() as session:
             submission = await service.submit_photo(
                 session,
@@ -120,7 +128,7 @@ def router() -> APIRouter:
                 source="centre_upload",
                 data=data,
                 report=report,
-                actor="api",
+                actor=principal.subject,
             )
             return _submission_out(submission)
 
@@ -129,7 +137,9 @@ def router() -> APIRouter:
         response_model=list[SubmissionOut],
         summary="Every photo submission of a student, oldest first",
     )
-    async def list_student_photos(student_no: StudentNo, request: Request) -> list[SubmissionOut]:
+    async def list_student_photos(
+        student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("photos:read")]
+    ) -> list[SubmissionOut]:
         async with runtime_from(request).db.session() as session:
             return [_submission_out(s) for s in await PhotoRepository(session).submissions_of(student_no)]
 
@@ -138,7 +148,11 @@ def router() -> APIRouter:
         response_model=SubmissionOut,
         summary="A submission and its history",
     )
-    async def get_photo_submission(submission_id: SubmissionId, request: Request) -> SubmissionOut:
+    async def get_photo_submission(
+        submission_id: SubmissionId,
+        request: Request,
+        principal: Annotated[Principal, requires("photos:read")],
+    ) -> SubmissionOut:
         async with runtime_from(request).db.session() as session:
             submission = await service.get_submission(session, submission_id)
             history = [
@@ -157,11 +171,14 @@ def router() -> APIRouter:
         "/photo-submissions/{submission_id}/approve", response_model=DecisionOut, summary="Approve a photo"
     )
     async def approve_photo_submission(
-        submission_id: SubmissionId, request: Request, payload: ApproveIn | None = None
+        submission_id: SubmissionId,
+        request: Request,
+        principal: Annotated[Principal, requires("photos:review")],
+        payload: ApproveIn | None = None,
     ) -> DecisionOut:
         async with runtime_from(request).db.transaction() as session:
             submission = await service.approve(
-                session, submission_id, actor="reviewer", comment=payload.comment if payload else None
+                session, submission_id, actor=principal.subject, comment=payload.comment if payload else None
             )
             return _decision_out(submission)
 
@@ -169,11 +186,18 @@ def router() -> APIRouter:
         "/photo-submissions/{submission_id}/reject", response_model=DecisionOut, summary="Reject a photo"
     )
     async def reject_photo_submission(
-        submission_id: SubmissionId, payload: RejectIn, request: Request
+        submission_id: SubmissionId,
+        payload: RejectIn,
+        request: Request,
+        principal: Annotated[Principal, requires("photos:review")],
     ) -> DecisionOut:
         async with runtime_from(request).db.transaction() as session:
             submission = await service.reject(
-                session, submission_id, actor="reviewer", reasons=payload.reasons, comment=payload.comment
+                session,
+                submission_id,
+                actor=principal.subject,
+                reasons=payload.reasons,
+                comment=payload.comment,
             )
             return _decision_out(submission)
 

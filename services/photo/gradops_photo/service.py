@@ -17,14 +17,21 @@ from gradops_shared.contracts import PhotoApproved, PhotoRejected, PhotoSubmitte
 from gradops_shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from gradops_shared.logging import current_request_id
 from gradops_shared.outbox import add_event
+from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
 
 # Students in these states may no longer hand in photos.
 _INACTIVE_STATUSES = {"withdrawn", "cancelled"}
 
 
-async def lookup_student(registry: httpx.AsyncClient, student_no: str) -> dict[str, Any]:
-    """Asks the registry, the owner of the record, so a student created a moment ago is known."""
-    headers = {"x-request-id": current_request_id() or uuid.uuid4().hex}
+async def lookup_student(
+    registry: httpx.AsyncClient, student_no: str, principal: Principal, principal_secret: str
+) -> dict[str, Any]:
+    """Asks the registry, the owner of the record, so a student created a moment ago is known. The
+    call carries the caller's reach, so a centre's key cannot submit for another centre's student."""
+    headers = {
+        "x-request-id": current_request_id() or uuid.uuid4().hex,
+        PRINCIPAL_HEADER: sign_principal(principal, principal_secret),
+    }
     try:
         response = await registry.get(f"/api/v1/students/{student_no}", headers=headers)
     except httpx.HTTPError as exc:

@@ -9,6 +9,7 @@ from gradops_registry.models import Student
 from gradops_registry.repository import StudentRepository
 from gradops_registry.schemas import StatusChangeOut, StudentIn, StudentOut
 from gradops_shared.errors import PROBLEM_RESPONSES
+from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
@@ -47,16 +48,24 @@ def router() -> APIRouter:
         summary="Create or update a student record (学籍)",
     )
     async def put_student(
-        student_no: StudentNo, payload: StudentIn, request: Request, response: Response
+        student_no: StudentNo,
+        payload: StudentIn,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, requires("registry:write")],
     ) -> StudentOut:
         async with runtime_from(request).db.transaction() as session:
-            student, created = await service.upsert_student(session, student_no, payload, actor="api")
+            student, created = await service.upsert_student(
+                session, student_no, payload, actor=principal.subject
+            )
             out = _out(student)
         response.status_code = 201 if created else 200
         return out
 
     @api.get("/students/{student_no}", response_model=StudentOut, summary="Read a student record")
-    async def get_student(student_no: StudentNo, request: Request) -> StudentOut:
+    async def get_student(
+        student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("registry:read")]
+    ) -> StudentOut:
         async with runtime_from(request).db.session() as session:
             return _out(await service.get_student(session, student_no))
 
@@ -65,7 +74,9 @@ def router() -> APIRouter:
         response_model=list[StatusChangeOut],
         summary="The student's status history (学籍异动)",
     )
-    async def list_status_changes(student_no: StudentNo, request: Request) -> list[StatusChangeOut]:
+    async def list_status_changes(
+        student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("registry:read")]
+    ) -> list[StatusChangeOut]:
         async with runtime_from(request).db.session() as session:
             await service.get_student(session, student_no)
             history = await StudentRepository(session).status_history(student_no)

@@ -15,6 +15,8 @@ CONSUMES = (TOPICS["certificates"],)
 
 async def on_certificate_issued(session: AsyncSession, _envelope: EventEnvelope, data: EventData) -> None:
     assert isinstance(data, CertificateIssued)
+    if data.kind != "diploma":  # a degree certificate (学位证书) does not change the 学籍 status
+        return
     await mark_graduated(session, data.student_no, certificate_number=data.number, on=data.graduation_date)
 
 

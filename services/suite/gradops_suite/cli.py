@@ -92,6 +92,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.action == "up":
             stack_module.start(config)
             print(f"GradOps stack is ready: gateway {config.gateway_url()}  (logs: {config.log_dir})")
+            print(f"  HQ API key (every scope): {config.bootstrap_api_key}")
         elif args.action == "down":
             stack_module.stop(config)
         else:

@@ -7,6 +7,8 @@ driver and the bus differ.
 from __future__ import annotations
 
 import contextlib
+import os
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ class EmbeddedSuite:
     gateway: FastAPI
     services: dict[str, FastAPI]
     runtimes: dict[str, Runtime]
+    bootstrap_api_key: str
     workers: list[BackgroundWorker] = field(default_factory=list)
 
 
@@ -57,14 +60,29 @@ def migrate_embedded(data_dir: Path) -> None:
         upgrade(name, embedded_settings(data_dir, name).database_url)
 
 
+def bootstrap_api_key_from_env() -> str:
+    """GRADOPS_BOOTSTRAP_API_KEY when set (scripts drive the embedded default with it), else new."""
+    return os.environ.get("GRADOPS_BOOTSTRAP_API_KEY") or f"gok_{secrets.token_urlsafe(24)}"
+
+
 def build_embedded(
-    data_dir: Path, *, service_overrides: dict[str, dict[str, object]] | None = None
+    data_dir: Path,
+    *,
+    service_overrides: dict[str, dict[str, object]] | None = None,
+    bootstrap_api_key: str | None = None,
 ) -> EmbeddedSuite:
     """Builds the apps; the returned gateway's lifespan starts and stops everything else."""
     data_dir = data_dir.resolve()
     bus = EmbeddedBus(data_dir / "bus.db")
+    # One process: the gateway and the services share a secret that lives only as long as it does.
+    principal_secret = secrets.token_urlsafe(32)
+    api_key = bootstrap_api_key or bootstrap_api_key_from_env()
     settings = {
-        name: embedded_settings(data_dir, name, **(service_overrides or {}).get(name, {}))
+        name: embedded_settings(
+            data_dir,
+            name,
+            **{"principal_secret": principal_secret, **(service_overrides or {}).get(name, {})},
+        )
         for name in DEFINITIONS
     }
     runtimes = {
@@ -79,7 +97,7 @@ def build_embedded(
     }
     for runtime in runtimes.values():
         runtime.peer_transports.update(transports)
-    suite = EmbeddedSuite(gateway=FastAPI(), services=services, runtimes=runtimes)
+    suite = EmbeddedSuite(gateway=FastAPI(), services=services, runtimes=runtimes, bootstrap_api_key=api_key)
 
     @asynccontextmanager
     async def run_everything(_gateway: FastAPI) -> AsyncIterator[None]:
@@ -107,7 +125,11 @@ def build_embedded(
             yield
 
     suite.gateway = create_gateway(
-        GatewaySettings(services={name: f"http://{name}.embedded" for name in DEFINITIONS}),
+        GatewaySettings(
+            services={name: f"http://{name}.embedded" for name in DEFINITIONS},
+            principal_secret=principal_secret,
+            bootstrap_api_key=api_key,
+        ),
         specs={name: app.openapi() for name, app in services.items()},
         transports=transports,
         extra_lifespan=run_everything,
@@ -117,18 +139,23 @@ def build_embedded(
 
 @asynccontextmanager
 async def embedded_client(
-    data_dir: Path, *, service_overrides: dict[str, dict[str, object]] | None = None
+    data_dir: Path,
+    *,
+    service_overrides: dict[str, dict[str, object]] | None = None,
+    bootstrap_api_key: str | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The running embedded suite behind an in-process HTTP client: for tests, benchmarks and
-    scripts that want the whole product without a port."""
+    """The running embedded suite behind an in-process HTTP client that sends the HQ bootstrap key:
+    for tests, benchmarks and scripts that want the whole product without a port."""
     import asyncio
 
     await asyncio.to_thread(migrate_embedded, data_dir)
-    suite = build_embedded(data_dir, service_overrides=service_overrides)
+    suite = build_embedded(data_dir, service_overrides=service_overrides, bootstrap_api_key=bootstrap_api_key)
     async with (
         suite.gateway.router.lifespan_context(suite.gateway),
         httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=suite.gateway), base_url="http://gradops"
+            transport=httpx.ASGITransport(app=suite.gateway),
+            base_url="http://gradops",
+            headers={"authorization": f"Bearer {suite.bootstrap_api_key}"},
         ) as client,
     ):
         yield client
@@ -150,6 +177,8 @@ def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     banner = (
         f"\nGradOps (embedded) is running: http://{host}:{port}\n"
         f"  API docs: http://{host}:{port}/docs  ·  data: {data_dir.resolve()}  ·  Ctrl-C stops it\n"
+        f"  HQ API key (every scope): {suite.bootstrap_api_key}\n"
+        f"  try: curl -H 'Authorization: Bearer {suite.bootstrap_api_key}' http://{host}:{port}/api/v1/...\n"
     )
 
     async def serve() -> None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -22,6 +23,10 @@ from gradops_suite.catalogue import DEFINITIONS, consumers
 SERVICE_ORDER = list(DEFINITIONS)
 
 
+def new_api_key() -> str:
+    return f"gok_{secrets.token_urlsafe(24)}"
+
+
 @dataclass(frozen=True)
 class StackConfig:
     base_port: int = 8000
@@ -29,6 +34,15 @@ class StackConfig:
     database_url: str = DEFAULT_POSTGRES_URL
     kafka_bootstrap: str = DEFAULT_KAFKA_BOOTSTRAP
     topic_prefix: str = ""
+    # Shared by the gateway and the services; new for each `stack up` unless the environment sets it.
+    principal_secret: str = field(
+        default_factory=lambda: os.environ.get("GRADOPS_PRINCIPAL_SECRET") or secrets.token_urlsafe(32)
+    )
+    bootstrap_api_key: str = field(
+        default_factory=lambda: (
+            os.environ.get("GRADOPS_BOOTSTRAP_API_KEY") or f"gok_{secrets.token_urlsafe(24)}"
+        )
+    )
 
     @property
     def run_dir(self) -> Path:
@@ -81,6 +95,8 @@ def process_env(config: StackConfig) -> dict[str, str]:
             "GRADOPS_GATEWAY_SERVICES": json.dumps(
                 {s: f"http://127.0.0.1:{config.api_port(s)}" for s in SERVICE_ORDER}
             ),
+            "GRADOPS_PRINCIPAL_SECRET": config.principal_secret,
+            "GRADOPS_BOOTSTRAP_API_KEY": config.bootstrap_api_key,
             "PYTHONUNBUFFERED": "1",
         }
     )
