@@ -88,6 +88,9 @@ class StudentSnapshot(EventData):
     class_code: str | None = None
     education_type: str | None = None
     course_selection_allowed: bool = True
+    birth_date: date | None = None
+    duration_years: float | None = None  # 学制
+    exam_no: str | None = None  # 考生号
 
 
 class StudentRegistered(StudentSnapshot):
