@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 from gradops_shared.migrations import REPO_ROOT
 
 
-def _serve(role: str, service: str, port: int) -> None:
+def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
     import uvicorn
 
     from gradops_shared.logging import configure_logging
@@ -31,9 +32,7 @@ def _serve(role: str, service: str, port: int) -> None:
             if role == "api"
             else create_worker_app(definition, settings, role)
         )
-    uvicorn.run(
-        app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10
-    )
+    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
 
 
 def _migrate() -> None:
@@ -66,6 +65,8 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("role", choices=["api", "relay", "consumer", "gateway"])
     serve.add_argument("service", choices=["registry", "photo", "audit", "certificates", "gateway"])
     serve.add_argument("--port", type=int, required=True)
+    # Loopback by default; a container listens on every interface (the image sets GRADOPS_BIND_HOST).
+    serve.add_argument("--host", default=os.environ.get("GRADOPS_BIND_HOST", "127.0.0.1"))
 
     sub.add_parser("migrate", help="apply every service's migrations (URL from settings)")
 
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
 
         run_embedded(args.port, args.data_dir)
     elif args.command == "serve":
-        _serve(args.role, args.service, args.port)
+        _serve(args.role, args.service, args.port, args.host)
     elif args.command == "migrate":
         _migrate()
     elif args.command == "stack":
