@@ -48,7 +48,10 @@ def compose_validator() -> jsonschema.protocols.Validator:
 
 
 def test_compose_file_is_valid_against_the_compose_specification(compose: dict[str, Any]) -> None:
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in compose_validator().iter_errors(compose)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in compose_validator().iter_errors(compose)
+    ]
     assert errors == []
 
 
@@ -99,7 +102,9 @@ def test_start_order_follows_health(compose: dict[str, Any]) -> None:
             assert depends["kafka"] == {"condition": "service_healthy"}, name
         for target, condition in depends.items():
             if condition["condition"] == "service_healthy":
-                assert "healthcheck" in services[target], f"{name} waits for {target}, which has no healthcheck"
+                assert "healthcheck" in services[target], (
+                    f"{name} waits for {target}, which has no healthcheck"
+                )
 
 
 def test_infrastructure_uses_official_images_with_volumes_and_kraft(compose: dict[str, Any]) -> None:
@@ -186,11 +191,15 @@ def test_dockerfile_is_multi_stage_slim_and_runs_without_root_or_compilers() -> 
     assert "build-essential" in "\n".join(stages[0])
 
 
-def test_dockerfile_healthcheck_probes_healthz_on_port_and_runs_the_cli(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_dockerfile_healthcheck_probes_healthz_on_port_and_runs_the_cli(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     final = _dockerfile_stages()[-1]
     healthcheck = next(line for line in final if line.upper().startswith("HEALTHCHECK"))
     assert "/healthz" in healthcheck and "PORT" in healthcheck
-    entrypoint = json.loads(next(line for line in final if line.startswith("ENTRYPOINT"))[len("ENTRYPOINT") :])
+    entrypoint = json.loads(
+        next(line for line in final if line.startswith("ENTRYPOINT"))[len("ENTRYPOINT") :]
+    )
     assert entrypoint == ["python", "-m", "gradops_suite"]
     default_cmd = json.loads(next(line for line in final if line.startswith("CMD"))[len("CMD") :])
     assert run_cli(default_cmd, monkeypatch)[:3] == ("serve", "gateway", "gateway")
