@@ -163,6 +163,18 @@ class KafkaSubscription:
             )
         return messages
 
+    async def lag(self) -> dict[tuple[str, int], int]:
+        """Messages behind the end of each assigned partition, from the high-water mark the last
+        fetch brought back (no extra request to the broker)."""
+        result: dict[tuple[str, int], int] = {}
+        for tp in self._consumer.assignment():
+            highwater = self._consumer.highwater(tp)
+            if highwater is None:
+                continue  # nothing fetched from it yet
+            position = await asyncio.wait_for(self._consumer.position(tp), timeout=1)
+            result[(tp.topic, tp.partition)] = max(highwater - position, 0)
+        return result
+
     async def rewind(self) -> None:
         for tp in self._consumer.assignment():
             committed = await self._consumer.committed(tp)

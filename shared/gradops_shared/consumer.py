@@ -19,12 +19,21 @@ from gradops_shared.bus import IncomingMessage, OutgoingMessage, Publisher, Subs
 from gradops_shared.contracts import EventData, EventEnvelope, parse_data
 from gradops_shared.db import Database
 from gradops_shared.logging import bind_request_id
+from gradops_shared.metrics import (
+    CONSUMER_DEAD_LETTERS,
+    CONSUMER_EVENTS,
+    CONSUMER_FAILURES,
+    CONSUMER_HANDLE_SECONDS,
+    LagReporter,
+)
 from gradops_shared.outbox import record_processed
+from gradops_shared.tracing import consume_span
 
 log = structlog.get_logger(__name__)
 
 Handler = Callable[[AsyncSession, EventEnvelope, EventData], Awaitable[None]]
 DLT_SUFFIX = ".dlt"
+LAG_REFRESH_SECONDS = 1.0
 
 
 @dataclass
@@ -57,6 +66,8 @@ class ConsumerRunner:
         self.max_attempts = max_attempts
         self.retry_backoff_seconds = retry_backoff_seconds
         self.stats = ConsumerStats()
+        self._lag = LagReporter(name)
+        self._lag_refreshed_at = float("-inf")
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -88,30 +99,52 @@ class ConsumerRunner:
             last[(message.topic, message.partition)] = message
         for message in last.values():
             await self.subscription.commit(message)
+        await self.refresh_lag()
+
+    async def refresh_lag(self, *, force: bool = False) -> None:
+        """Publishes the lag per partition (Kafka only: the bus knows its high-water marks)."""
+        lag_of = getattr(self.subscription, "lag", None)
+        now = asyncio.get_running_loop().time()
+        if lag_of is None or (not force and now - self._lag_refreshed_at < LAG_REFRESH_SECONDS):
+            return
+        self._lag_refreshed_at = now
+        try:
+            self._lag.report(await lag_of())
+        except Exception:  # a metric never stops the consumer
+            log.warning("consumer_lag_unavailable", consumer=self.name, exc_info=True)
 
     async def handle(self, message: IncomingMessage) -> None:
+        with consume_span(message.topic, message.partition, message.offset, message.headers, self.name):
+            await self._handle(message)
+
+    async def _handle(self, message: IncomingMessage) -> None:
         try:
             envelope = EventEnvelope.model_validate_json(message.value)
         except ValueError as exc:
-            await self._dead_letter(message, f"unparseable envelope: {exc}")
+            await self._dead_letter(message, f"unparseable envelope: {exc}", "unparseable")
             return
         bind_request_id(envelope.request_id)
         handler = self.handlers.get(envelope.type)
         if handler is None:
             self.stats.ignored += 1  # not an event this consumer cares about
+            CONSUMER_EVENTS.labels(self.name, envelope.type, "ignored").inc()
             return
         try:
             data = parse_data(envelope)
         except ValueError as exc:
-            await self._dead_letter(message, f"invalid {envelope.type} data: {exc}")
+            await self._dead_letter(
+                message, f"invalid {envelope.type} data: {exc}", "invalid_data", envelope.type
+            )
             return
 
         last_error: Exception | None = None
         for attempt in range(1, self.max_attempts + 1):
             try:
-                applied = await self._apply(handler, envelope, data)
+                with CONSUMER_HANDLE_SECONDS.labels(self.name, envelope.type).time():
+                    applied = await self._apply(handler, envelope, data)
             except Exception as exc:
                 last_error = exc
+                CONSUMER_FAILURES.labels(self.name, envelope.type).inc()
                 log.warning(
                     "consumer_apply_failed",
                     consumer=self.name,
@@ -122,13 +155,19 @@ class ConsumerRunner:
                 )
                 await asyncio.sleep(self.retry_backoff_seconds * attempt)
                 continue
+            CONSUMER_EVENTS.labels(self.name, envelope.type, "applied" if applied else "duplicate").inc()
             if applied:
                 self.stats.applied += 1
             else:
                 self.stats.duplicates += 1
                 log.info("consumer_duplicate_skipped", consumer=self.name, event_id=str(envelope.event_id))
             return
-        await self._dead_letter(message, f"failed after {self.max_attempts} attempts: {last_error!r}")
+        await self._dead_letter(
+            message,
+            f"failed after {self.max_attempts} attempts: {last_error!r}",
+            "handler_failed",
+            envelope.type,
+        )
 
     async def _apply(self, handler: Handler, envelope: EventEnvelope, data: EventData) -> bool:
         async with self.db.transaction() as session:
@@ -139,8 +178,12 @@ class ConsumerRunner:
             await handler(session, envelope, data)
         return True
 
-    async def _dead_letter(self, message: IncomingMessage, reason: str) -> None:
+    async def _dead_letter(
+        self, message: IncomingMessage, reason: str, reason_kind: str, event_type: str = "unknown"
+    ) -> None:
         self.stats.dead_lettered += 1
+        CONSUMER_DEAD_LETTERS.labels(self.name, message.topic, reason_kind).inc()
+        CONSUMER_EVENTS.labels(self.name, event_type, "dead_lettered").inc()
         log.error("consumer_dead_lettered", consumer=self.name, topic=message.topic, reason=reason)
         headers = [
             *message.headers,

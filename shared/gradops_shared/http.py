@@ -20,6 +20,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gradops_shared.errors import install_error_handlers
 from gradops_shared.logging import bind_request_id
+from gradops_shared.metrics import METRICS_PATH, MetricsMiddleware, metrics_endpoint, process_name_from_title
+from gradops_shared.tracing import TracingMiddleware
+from gradops_shared.tracing import enabled as tracing_enabled
 
 access_log = structlog.get_logger("gradops.access")
 DOCS_STATIC_URL = "/docs-static"
@@ -140,8 +143,10 @@ def new_app(
     version: str = "1.0.0",
     lifespan: Any = None,
     docs: bool = True,
+    process: str | None = None,
 ) -> FastAPI:
-    """The skeleton shared by every process: error model, request ids, stable operation ids."""
+    """The skeleton shared by every process: error model, request ids, stable operation ids,
+    Prometheus metrics at /metrics (labelled `process`, by default the title's slug)."""
     app = FastAPI(
         title=title,
         description=description,
@@ -155,5 +160,9 @@ def new_app(
     if docs:
         install_offline_docs(app, title=title)
     install_error_handlers(app)
-    app.add_middleware(RequestIdMiddleware)
+    app.add_route(METRICS_PATH, metrics_endpoint, include_in_schema=False)
+    app.add_middleware(MetricsMiddleware, process=process or process_name_from_title(title))
+    if tracing_enabled():  # off by default: then not even a pass-through layer
+        app.add_middleware(TracingMiddleware)
+    app.add_middleware(RequestIdMiddleware)  # added last: outermost, so every layer has the id
     return app

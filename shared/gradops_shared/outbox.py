@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     event,
+    func,
     select,
     text,
     update,
@@ -34,11 +35,17 @@ from sqlalchemy.orm import Session
 from gradops_shared.bus import OutgoingMessage, Publisher
 from gradops_shared.contracts import EventData
 from gradops_shared.db import BigIntPK, Database, UtcDateTime
+from gradops_shared.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED, set_outbox_backlog
+from gradops_shared.tracing import inject_into, publish_spans
 
 log = structlog.get_logger(__name__)
 
 OUTBOX_TABLE = "outbox"
 INBOX_TABLE = "processed_events"
+# The relay counts its backlog at most this often, and never past the cap (an index-only scan of
+# the partial index on unsent rows, bounded however far behind it is).
+BACKLOG_REFRESH_SECONDS = 5.0
+BACKLOG_COUNT_CAP = 100_000
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -92,6 +99,7 @@ async def add_event(session: AsyncSession, table: Table, data: EventData) -> str
     headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
     if envelope.request_id:
         headers["request_id"] = envelope.request_id
+    inject_into(headers)  # the trace continues when the relay publishes (traces on only)
     await session.execute(
         table.insert().values(
             event_id=str(envelope.event_id),
@@ -153,6 +161,7 @@ class OutboxRelay:
         self.published = 0
         self._wake = asyncio.Event()
         self._schema = table.schema or "main"
+        self._backlog_refreshed_at = float("-inf")
 
     async def publish_pending(self) -> int:
         """One batch: returns how many events were published."""
@@ -169,32 +178,63 @@ class OutboxRelay:
             ).all()
             if not rows:
                 return 0
-            await self.publisher.publish(
-                [
-                    OutgoingMessage(
-                        topic=self.topic_prefix + row.topic,
-                        key=row.key,
-                        value=bytes(row.payload),
-                        headers=[(k, str(v).encode()) for k, v in (row.headers or {}).items()],
-                    )
-                    for row in rows
-                ]
-            )
+            batch = [
+                (self.topic_prefix + row.topic, row.key, {k: str(v) for k, v in (row.headers or {}).items()})
+                for row in rows
+            ]
+            with publish_spans(batch):
+                await self.publisher.publish(
+                    [
+                        OutgoingMessage(
+                            topic=topic,
+                            key=key,
+                            value=bytes(row.payload),
+                            headers=[(k, v.encode()) for k, v in headers.items()],
+                        )
+                        for (topic, key, headers), row in zip(batch, rows, strict=True)
+                    ]
+                )
             await session.execute(
                 update(t).where(t.c.seq.in_([row.seq for row in rows])).values(sent_at=datetime.now(UTC))
             )
         self.published += len(rows)
+        OUTBOX_PUBLISHED.labels(self._schema).inc(len(rows))
         return len(rows)
+
+    async def refresh_backlog(self) -> tuple[int, datetime | None]:
+        """Counts unsent events (up to BACKLOG_COUNT_CAP) and finds the oldest, for the metrics."""
+        t = self.table
+        unsent = select(t.c.seq).where(t.c.sent_at.is_(None)).limit(BACKLOG_COUNT_CAP).subquery()
+        async with self.db.session() as session:
+            count = (await session.execute(select(func.count()).select_from(unsent))).scalar_one()
+            oldest = (
+                await session.execute(
+                    select(t.c.created_at).where(t.c.sent_at.is_(None)).order_by(t.c.seq).limit(1)
+                )
+            ).scalar_one_or_none()
+        set_outbox_backlog(self._schema, count, oldest.timestamp() if oldest else None)
+        self._backlog_refreshed_at = asyncio.get_running_loop().time()
+        return count, oldest
+
+    async def _refresh_backlog_now_and_then(self) -> None:
+        if asyncio.get_running_loop().time() - self._backlog_refreshed_at < BACKLOG_REFRESH_SECONDS:
+            return
+        try:
+            await self.refresh_backlog()
+        except Exception:  # a metric never stops the relay
+            log.warning("outbox_backlog_unavailable", schema=self._schema, exc_info=True)
 
     async def run(self, stop: asyncio.Event) -> None:
         _local_signals[self._schema].add(self._wake)
         listener = await self._listen()
         try:
             while not stop.is_set():
+                await self._refresh_backlog_now_and_then()
                 try:
                     count = await self.publish_pending()
                 except Exception:
                     log.exception("outbox_publish_failed", schema=self._schema)
+                    OUTBOX_PUBLISH_FAILURES.labels(self._schema).inc()
                     count = 0
                     await _sleep_or_stop(stop, self.poll_seconds)
                     continue

@@ -127,7 +127,12 @@ def create_service_app(
             app.state.runtime = rt
             yield
 
-    app = new_app(title=definition.title, description=definition.description, lifespan=lifespan)
+    app = new_app(
+        title=definition.title,
+        description=definition.description,
+        lifespan=lifespan,
+        process=f"{definition.name}-api",
+    )
     app.state.settings = settings
     app.state.service = definition.name
     if runtime is not None:
@@ -246,7 +251,11 @@ def create_worker_app(
                 await worker.stop()
 
     app = new_app(
-        title=f"{definition.title} {role}", description=f"{role} process", lifespan=lifespan, docs=False
+        title=f"{definition.title} {role}",
+        description=f"{role} process",
+        lifespan=lifespan,
+        docs=False,
+        process=f"{definition.name}-{role}",
     )
     checks = _readiness(app)
 

@@ -16,9 +16,11 @@ def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
 
     from gradops_shared.logging import configure_logging
     from gradops_shared.runtime import create_service_app, create_worker_app
+    from gradops_shared.tracing import configure_tracing
     from gradops_suite.catalogue import DEFINITIONS
 
     configure_logging(f"{service}-{role}" if role != "gateway" else "gateway")
+    configure_tracing(f"{service}-{role}" if role != "gateway" else "gateway")  # on only if configured
     if role == "gateway":
         from gradops_gateway.app import create_app as create_gateway
 
