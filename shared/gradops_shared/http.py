@@ -156,6 +156,9 @@ def new_app(
         docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json",
+        # Our own spans (gradops_shared.tracing) carry the request id and cross Kafka; FastAPI's
+        # built-in telemetry would duplicate the HTTP ones if a global provider were ever set.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     if docs:
         install_offline_docs(app, title=title)

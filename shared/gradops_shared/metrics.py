@@ -12,10 +12,12 @@ import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 METRICS_PATH = "/metrics"
@@ -159,13 +161,27 @@ class _TemplateMatcher:
         return None
 
 
+def _selected_route(scope: Scope) -> Any:
+    """The route that answered. FastAPI records its own routes in the scope; for the others
+    (openapi.json, /metrics, mounts) and for a 404, the app's routes are asked again."""
+    route = scope.get("route")
+    if route is not None:
+        return route
+    app = scope.get("app")
+    for candidate in getattr(getattr(app, "router", None), "routes", []):
+        match, _ = candidate.matches(scope)
+        if match == Match.FULL:
+            return candidate
+    return None
+
+
 def route_template(scope: Scope) -> str:
     """The template of the route that answered (never the raw path)."""
-    route = scope.get("route")
-    path_format: str | None = getattr(route, "path_format", None) or getattr(route, "path", None)
-    if path_format is None:
+    route = _selected_route(scope)
+    if route is None:
         return UNMATCHED_ROUTE
-    if ":path}" in path_format:
+    raw: str = getattr(route, "path", "")
+    if ":path}" in raw:  # a catch-all (the gateway's proxy): label by the operation it reached
         app = scope.get("app")
         matcher: _TemplateMatcher | None = getattr(getattr(app, "state", None), "_metrics_templates", None)
         if matcher is None and app is not None and hasattr(app, "openapi"):
@@ -173,7 +189,8 @@ def route_template(scope: Scope) -> str:
             app.state._metrics_templates = matcher
         resolved = matcher.match(scope["path"]) if matcher else None
         return resolved or UNMATCHED_ROUTE
-    return path_format
+    template: str = getattr(route, "path_format", None) or raw or UNMATCHED_ROUTE
+    return template
 
 
 class MetricsMiddleware:

@@ -61,10 +61,12 @@ def configure_tracing(
     *,
     exporter: SpanExporter | None = None,
     env: Mapping[str, str] | None = None,
-    set_global: bool = True,
 ) -> bool:
     """Turns traces on for this process if an endpoint is configured (or an exporter is handed in,
-    as tests do). Returns whether they are on. Call it before the apps are built."""
+    as tests do). Returns whether they are on. Call it before the apps are built.
+
+    The provider stays private to GradOps (never the global one): FastAPI's own telemetry, which
+    starts when a global provider is set, would otherwise trace every request a second time."""
     global _tracer, _provider
     env = os.environ if env is None else env
     processor: SimpleSpanProcessor | BatchSpanProcessor
@@ -84,8 +86,6 @@ def configure_tracing(
     service_name = env.get("OTEL_SERVICE_NAME") or f"gradops-{process}"
     provider = TracerProvider(resource=Resource.create({SERVICE_NAME: service_name}))
     provider.add_span_processor(processor)
-    if set_global:
-        trace.set_tracer_provider(provider)
     _provider = provider
     _tracer = provider.get_tracer("gradops")
     _instrument_httpx(provider)
