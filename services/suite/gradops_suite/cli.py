@@ -81,7 +81,10 @@ def main(argv: list[str] | None = None) -> None:
 
     args = parser.parse_args(argv)
     if args.command == "run":
+        from gradops_shared.tracing import configure_tracing
         from gradops_suite.embedded import run as run_embedded
+
+        configure_tracing("embedded")  # on only if an OTLP endpoint is configured
 
         run_embedded(args.port, args.data_dir)
     elif args.command == "serve":
