@@ -216,3 +216,14 @@ def test_dockerfile_copies_only_paths_that_exist_and_dockerignore_keeps_local_st
     ignored = set((REPO_ROOT / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".data", ".stack", ".env"} <= ignored
     assert not {"shared", "services", "gateway", "migrations", "openapi"} & ignored
+
+
+def test_the_gateway_and_photo_reach_the_services_by_their_compose_names(compose: dict[str, Any]) -> None:
+    environment = compose["services"]["gateway"]["environment"]
+    upstreams: dict[str, str] = json.loads(environment["GRADOPS_GATEWAY_SERVICES"])
+    assert set(upstreams) == set(DEFINITIONS)
+    for url in [*upstreams.values(), environment["GRADOPS_PHOTO_REGISTRY_URL"]]:
+        host, port = url.removeprefix("http://").split(":")
+        assert compose["services"][host]["environment"]["PORT"] == port, url
+    assert environment["GRADOPS_KAFKA_BOOTSTRAP"] == "kafka:9092"
+    assert "@postgres:5432/" in environment["GRADOPS_DATABASE_URL"]
