@@ -42,8 +42,8 @@ log = structlog.get_logger(__name__)
 
 OUTBOX_TABLE = "outbox"
 INBOX_TABLE = "processed_events"
-# The relay counts its backlog at most this often, and never past the cap (an index-only scan of
-# the partial index on unsent rows, bounded however far behind it is).
+# The relay counts its backlog at most this often, and never past the cap (a scan of the partial
+# index on unsent rows, bounded however far behind it is).
 BACKLOG_REFRESH_SECONDS = 5.0
 BACKLOG_COUNT_CAP = 100_000
 

@@ -206,6 +206,9 @@ def publish_span(topic: str, key: str, headers: dict[str, str]) -> Iterator[None
 @contextlib.contextmanager
 def publish_spans(batch: Sequence[tuple[str, str, dict[str, str]]]) -> Iterator[None]:
     """`publish_span` for each (topic, key, headers) of a batch published at once."""
+    if _tracer is None:
+        yield
+        return
     with contextlib.ExitStack() as stack:
         for topic, key, headers in batch:
             stack.enter_context(publish_span(topic, key, headers))

@@ -197,6 +197,9 @@ def test_dockerfile_healthcheck_probes_healthz_on_port_and_runs_the_cli(
     final = _dockerfile_stages()[-1]
     healthcheck = next(line for line in final if line.upper().startswith("HEALTHCHECK"))
     assert "/healthz" in healthcheck and "PORT" in healthcheck
+    probe = json.loads(healthcheck.split(" CMD ", 1)[1])  # exec form: no shell needed in the image
+    assert probe[:2] == ["python", "-c"]
+    compile(probe[2], "<healthcheck>", "exec")
     entrypoint = json.loads(
         next(line for line in final if line.startswith("ENTRYPOINT"))[len("ENTRYPOINT") :]
     )
