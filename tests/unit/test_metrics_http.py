@@ -12,7 +12,7 @@ from fastapi import HTTPException
 from gradops_gateway.app import create_app as create_gateway
 from gradops_shared import metrics
 from gradops_shared.http import new_app
-from gradops_shared.metrics import sample_value
+from gradops_shared.metrics import MetricsMiddleware, sample_value
 from gradops_shared.tracing import otlp_endpoint
 
 
@@ -76,11 +76,15 @@ async def test_the_gateway_labels_proxied_calls_by_the_operation_they_reach() ->
         gateway.router.lifespan_context(gateway),
         httpx.AsyncClient(transport=transport, base_url="http://gateway") as client,
     ):
-        before = requests_counted("gradops-api", "/api/v1/students/{student_no}", "401", "PUT")
+        process = str(
+            next(m.kwargs["process"] for m in gateway.user_middleware if m.cls == MetricsMiddleware)  # type: ignore[comparison-overlap]
+        )
+        before = requests_counted(process, "/api/v1/students/{student_no}", "401", "PUT")
+        unmatched_before = requests_counted(process, "<unmatched>", "404")
         assert (await client.put("/api/v1/students/2021510001", json={})).status_code == 401
-        await client.get("/api/v1/no-such-thing")
-        after = requests_counted("gradops-api", "/api/v1/students/{student_no}", "401", "PUT")
-        assert after == before + 1
+        assert (await client.get("/api/v1/no-such-thing")).status_code == 404
+        assert requests_counted(process, "/api/v1/students/{student_no}", "401", "PUT") == before + 1
+        assert requests_counted(process, "<unmatched>", "404") == unmatched_before + 1
         assert "2021510001" not in (await client.get("/metrics")).text
 
 
