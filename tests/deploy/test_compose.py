@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from gradops_gateway.settings import GatewaySettings
+from gradops_shared.migrations import REPO_ROOT
 from gradops_suite.catalogue import DEFINITIONS
 from gradops_suite.stack import StackConfig, process_specs
 from tests.deploy.deployfiles import (
@@ -25,6 +26,7 @@ from tests.deploy.deployfiles import (
 )
 
 INFRA = {"postgres", "kafka"}
+OBSERVABILITY = {"prometheus", "jaeger"}  # the optional `observability` profile
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +36,7 @@ def compose() -> dict[str, Any]:
 
 
 def gradops_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {name: svc for name, svc in compose["services"].items() if name not in INFRA}
+    return {name: svc for name, svc in compose["services"].items() if name not in INFRA | OBSERVABILITY}
 
 
 def compose_validator() -> jsonschema.protocols.Validator:
@@ -124,9 +126,32 @@ def test_every_service_has_resource_limits(compose: dict[str, Any]) -> None:
         assert limits.get("cpus") and limits.get("memory"), f"{name} has no cpu/memory limit"
 
 
-def test_only_the_gateway_is_published(compose: dict[str, Any]) -> None:
-    published = [name for name, service in compose["services"].items() if service.get("ports")]
+def test_only_the_gateway_is_published_and_the_optional_tools_only_on_loopback(
+    compose: dict[str, Any],
+) -> None:
+    published = [
+        name
+        for name, service in compose["services"].items()
+        if service.get("ports") and "profiles" not in service
+    ]
     assert published == ["gateway"]
+    for name in OBSERVABILITY:
+        service = compose["services"][name]
+        assert service["profiles"] == ["observability"]
+        assert all(port.startswith("127.0.0.1:") for port in service["ports"])
+
+
+def test_prometheus_scrapes_every_process_on_its_port(compose: dict[str, Any]) -> None:
+    config = load_yaml(REPO_ROOT / "deploy" / "compose" / "prometheus.yml")
+    targets = set(config["scrape_configs"][0]["static_configs"][0]["targets"])
+    expected = {
+        f"{name}:{service['environment']['PORT']}"
+        for name, service in gradops_services(compose).items()
+        if name != "migrate"
+    }
+    assert targets == expected
+    mount = compose["services"]["prometheus"]["volumes"][0].split(":")[0]
+    assert (REPO_ROOT / mount).resolve() == (REPO_ROOT / "deploy" / "compose" / "prometheus.yml").resolve()
 
 
 def _settings_env_names() -> dict[str, set[str]]:
@@ -210,8 +235,6 @@ def test_dockerfile_healthcheck_probes_healthz_on_port_and_runs_the_cli(
 
 
 def test_dockerfile_copies_only_paths_that_exist_and_dockerignore_keeps_local_state_out() -> None:
-    from gradops_shared.migrations import REPO_ROOT
-
     for line in _dockerfile_stages()[0]:
         if line.startswith("COPY ") and "--from" not in line:
             for source in line.split()[1:-1]:
