@@ -114,3 +114,17 @@ def test_domain_counters_are_declared_once_and_refuse_wrong_labels() -> None:
 )
 def test_traces_are_on_only_when_an_endpoint_is_configured(env: dict[str, str], endpoint: str | None) -> None:
     assert otlp_endpoint(env) == endpoint
+
+
+def test_every_process_of_every_service_serves_metrics_outside_its_openapi() -> None:
+    from gradops_shared.runtime import create_service_app, create_worker_app
+    from gradops_suite.catalogue import DEFINITIONS, consumers
+
+    for name, definition in DEFINITIONS.items():
+        settings = definition.settings_cls()
+        apps = [create_service_app(definition, settings), create_worker_app(definition, settings, "relay")]
+        if name in consumers():
+            apps.append(create_worker_app(definition, settings, "consumer"))
+        for app in apps:
+            assert "/metrics" in [getattr(route, "path", "") for route in app.routes], app.title
+            assert "/metrics" not in app.openapi()["paths"]
