@@ -1,4 +1,5 @@
-"""Events the certificates service consumes: AuditPassed issues a certificate."""
+"""Events the certificates service consumes: AuditPassed issues certificates; registry and photo
+events keep the projection the documents are filled from."""
 
 from __future__ import annotations
 
@@ -9,9 +10,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gradops_certificates import service
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.consumer import Handler
-from gradops_shared.contracts import TOPICS, AuditPassed, EventData, EventEnvelope
+from gradops_shared.contracts import (
+    TOPICS,
+    AuditPassed,
+    EventData,
+    EventEnvelope,
+    PhotoApproved,
+    PhotoReopened,
+    StudentRegistered,
+    StudentSnapshot,
+    StudentUpdated,
+)
 
-CONSUMES = (TOPICS["audit"],)
+CONSUMES = (TOPICS["audit"], TOPICS["registry"], TOPICS["photo"])
 
 
 def handlers(settings: CertificatesSettings) -> Mapping[str, Handler]:
@@ -19,4 +30,22 @@ def handlers(settings: CertificatesSettings) -> Mapping[str, Handler]:
         assert isinstance(data, AuditPassed)
         await service.issue_for_audit(session, data, settings)
 
-    return {AuditPassed.event_type: on_audit_passed}
+    async def on_student(session: AsyncSession, _envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, StudentSnapshot)
+        await service.record_student(session, data)
+
+    async def on_photo_approved(session: AsyncSession, _envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, PhotoApproved)
+        await service.record_graduation_photo(session, data)
+
+    async def on_photo_reopened(session: AsyncSession, _envelope: EventEnvelope, data: EventData) -> None:
+        assert isinstance(data, PhotoReopened)
+        await service.record_photo_reopened(session, data)
+
+    return {
+        AuditPassed.event_type: on_audit_passed,
+        StudentRegistered.event_type: on_student,
+        StudentUpdated.event_type: on_student,
+        PhotoApproved.event_type: on_photo_approved,
+        PhotoReopened.event_type: on_photo_reopened,
+    }
