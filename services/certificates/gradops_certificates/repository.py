@@ -105,6 +105,18 @@ class CertificateRepository:
         )
         return int(result.scalar_one())
 
+    async def assign_missing_centre(self, student_no: str, centre: str) -> None:
+        await self.session.execute(
+            update(Certificate)
+            .where(Certificate.student_no == student_no, Certificate.learning_centre.is_(None))
+            .values(learning_centre=centre)
+        )
+        await self.session.execute(
+            update(Replacement)
+            .where(Replacement.student_no == student_no, Replacement.learning_centre.is_(None))
+            .values(learning_centre=centre)
+        )
+
     # Students (projection)
 
     async def student(self, student_no: str) -> StudentProjection | None:

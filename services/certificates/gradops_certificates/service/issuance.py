@@ -154,6 +154,8 @@ async def record_student(session: AsyncSession, snapshot: StudentSnapshot) -> No
     row.exam_no = snapshot.exam_no
     row.education_type = snapshot.education_type
     row.updated_at = datetime.now(UTC)
+    # A certificate issued before the record reached us (another topic) gets its centre now.
+    await repo.assign_missing_centre(snapshot.student_no, snapshot.learning_centre)
 
 
 async def _projection_for_photo(session: AsyncSession, student_no: str) -> StudentProjection | None:
