@@ -301,8 +301,17 @@ async def test_replacement_once_only_supersedes_and_prints_the_proof(suite: Suit
     assert proof.status_code == 200 and proof.headers["content-type"] == "application/pdf"
     text = pdf_text(proof.content)
     # (The birth date is printed once the registry sends it; tests/unit/test_certificate_documents.py.)
-    for expected in ("毕业证明书", "王小二", "性别女", "机电一体化技术", cert_no, proof_no,
-                     "校长：李校长", "云南开放大学", "遗失"):  # fmt: skip
+    for expected in (
+        "毕业证明书",
+        "王小二",
+        "性别女",
+        "机电一体化技术",
+        cert_no,
+        proof_no,
+        "校长：李校长",
+        "云南开放大学",
+        "遗失",
+    ):
         assert expected in text.replace("\n", ""), (expected, text)
     assert_problem(
         await suite.client.get(f"/api/v1/certificates/{cert_no}/proof.pdf"),
@@ -350,8 +359,12 @@ async def test_chsi_export_and_registration_form(suite: Suite) -> None:
     for field in ("出生日期", "学制"):
         assert row[field] or field in row["缺项"], (field, row)
     assert (row["层次"], row["毕（结）业"], row["学习形式"], row["学校名称"], row["校长姓名"]) == (
-        "专科", "毕业", "业余", "云南开放大学", "李校长"
-    )  # fmt: skip
+        "专科",
+        "毕业",
+        "业余",
+        "云南开放大学",
+        "李校长",
+    )
     assert row["照片"].endswith(":" + row["照片"].split(":")[1]) and len(row["照片"].split(":")[1]) == 64
 
     xlsx = await suite.client.get(f"/api/v1/certificate-batches/{batch}/chsi-registration")
