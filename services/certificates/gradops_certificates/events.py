@@ -3,13 +3,13 @@ events keep the projection the documents are filled from."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import service
 from gradops_certificates.settings import CertificatesSettings
-from gradops_shared.consumer import Handler
+from gradops_shared.consumer import BatchHandler, Handler
 from gradops_shared.contracts import (
     TOPICS,
     AuditPassed,
@@ -49,3 +49,16 @@ def handlers(settings: CertificatesSettings) -> Mapping[str, Handler]:
         PhotoApproved.event_type: on_photo_approved,
         PhotoReopened.event_type: on_photo_reopened,
     }
+
+
+def batch_handlers(settings: CertificatesSettings) -> Mapping[str, BatchHandler]:
+    """AuditPassed in runs: one transaction and one serial reservation per series for a whole
+    fetch, so several consumers issue thousands of certificates a second without a gap."""
+
+    async def on_audit_passed_batch(
+        session: AsyncSession, events: Sequence[tuple[EventEnvelope, EventData]]
+    ) -> None:
+        passed = [data for _, data in events if isinstance(data, AuditPassed)]
+        await service.issue_many(session, passed, settings)
+
+    return {AuditPassed.event_type: on_audit_passed_batch}

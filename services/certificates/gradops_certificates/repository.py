@@ -85,25 +85,44 @@ class CertificateRepository:
     async def next_serial(
         self, school_code: str, education_type_code: str, year: int, level_code: str
     ) -> int:
-        """Increments the counter row; its lock is held until our transaction ends, so a serial is
-        never used twice and never skipped (a rolled-back issuance gives its serial back)."""
-        key = {
-            "school_code": school_code,
-            "education_type_code": education_type_code,
-            "year": year,
-            "level_code": level_code,
-        }
+        return await self.reserve_serials(school_code, education_type_code, year, level_code, 1)
+
+    async def reserve_serials(
+        self, school_code: str, education_type_code: str, year: int, level_code: str, count: int
+    ) -> int:
+        """Takes the next `count` serials of the series and returns the first. One upsert: the row
+        lock it takes is held until our transaction ends, so a serial is never used twice and
+        never skipped (a rolled-back issuance gives its serials back). Callers taking several
+        series in one transaction take them in sorted order, so two never wait on each other."""
         insert = self._insert()
-        await self.session.execute(
-            insert(SerialCounter).values(**key, last_serial=0).on_conflict_do_nothing()
+        statement = insert(SerialCounter).values(
+            school_code=school_code,
+            education_type_code=education_type_code,
+            year=year,
+            level_code=level_code,
+            last_serial=count,
         )
-        result = await self.session.execute(
-            update(SerialCounter)
-            .where(*(getattr(SerialCounter, k) == v for k, v in key.items()))
-            .values(last_serial=SerialCounter.last_serial + 1)
-            .returning(SerialCounter.last_serial)
+        statement = statement.on_conflict_do_update(
+            index_elements=["school_code", "education_type_code", "year", "level_code"],
+            set_={"last_serial": SerialCounter.last_serial + statement.excluded.last_serial},
+        ).returning(SerialCounter.last_serial)
+        last = int((await self.session.execute(statement)).scalar_one())
+        return last - count + 1
+
+    async def issued_kinds(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str, str]]:
+        """(student_no, batch_code, kind) already issued among these (student_no, batch_code)."""
+        if not pairs:
+            return set()
+        students = {student for student, _ in pairs}
+        query = select(Certificate.student_no, Certificate.batch_code, Certificate.kind).where(
+            Certificate.student_no.in_(students)
         )
-        return int(result.scalar_one())
+        wanted = set(pairs)
+        return {
+            (row.student_no, row.batch_code, row.kind)
+            for row in await self.session.execute(query)
+            if (row.student_no, row.batch_code) in wanted
+        }
 
     async def assign_missing_centre(self, student_no: str, centre: str) -> None:
         await self.session.execute(

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import domain
-from gradops_certificates.domain.numbers import DEGREE_SERIES
+from gradops_certificates.domain.numbers import BACHELOR_DEGREE_CODE, DEGREE_SERIES
 from gradops_certificates.models import Certificate, StudentProjection, outbox
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.settings import CertificatesSettings
@@ -21,7 +24,7 @@ from gradops_shared.contracts import (
     StudentSnapshot,
 )
 from gradops_shared.errors import NotFound
-from gradops_shared.outbox import add_event
+from gradops_shared.outbox import add_events
 from gradops_shared.principal import Principal
 
 log = structlog.get_logger(__name__)
@@ -32,22 +35,64 @@ async def issue_for_audit(
     session: AsyncSession, passed: AuditPassed, settings: CertificatesSettings
 ) -> Certificate:
     """One diploma per student and batch (a redelivered AuditPassed issues nothing new), and a
-    degree certificate when the degree was applied for and granted (本科 only)."""
-    repo = CertificateRepository(session)
-    projection = await repo.student(passed.student_no)
-    centre = passed.learning_centre or (projection.learning_centre if projection else None)
-    diploma = await repo.for_student_batch(passed.student_no, passed.batch_code, "diploma")
+    degree certificate when the degree was applied for and granted (本科 only). Returns the diploma."""
+    issued = await issue_many(session, [passed], settings)
+    diploma = next((c for c in issued if c.kind == "diploma"), None)
     if diploma is None:
-        diploma = await _issue_diploma(session, repo, passed, centre, settings)
-    else:
+        diploma = await CertificateRepository(session).for_student_batch(
+            passed.student_no, passed.batch_code, "diploma"
+        )
+        assert diploma is not None
         log.info("certificate_already_issued", student_no=passed.student_no, number=diploma.number)
-    wants_degree = passed.application_type == "graduate_with_degree" and passed.degree_granted
-    if wants_degree and passed.level in BACHELOR_LEVELS:
-        if await repo.for_student_batch(passed.student_no, passed.batch_code, "degree") is None:
-            await _issue_degree(session, repo, passed, centre, settings)
-    elif wants_degree:
-        log.warning("degree_not_issued_for_level", student_no=passed.student_no, level=passed.level)
     return diploma
+
+
+@dataclass(frozen=True)
+class _Planned:
+    passed: AuditPassed
+    kind: str
+    centre: str | None
+
+
+def _kinds(passed: AuditPassed) -> list[str]:
+    kinds = ["diploma"]
+    if passed.application_type == "graduate_with_degree" and passed.degree_granted:
+        if passed.level in BACHELOR_LEVELS:
+            kinds.append("degree")
+        else:
+            log.warning("degree_not_issued_for_level", student_no=passed.student_no, level=passed.level)
+    return kinds
+
+
+def _series(kind: str, passed: AuditPassed, settings: CertificatesSettings) -> tuple[str, str, int, str]:
+    # The year is the graduation year; one counter per year covers its spring and autumn batches,
+    # so their numbers never collide.
+    year = passed.graduation_date.year
+    if kind == "degree":
+        return settings.school_code, DEGREE_SERIES, year, "0" + BACHELOR_DEGREE_CODE
+    return settings.school_code, settings.education_type_code, year, domain.level_code(passed.level)
+
+
+def _number(kind: str, passed: AuditPassed, serial: int, settings: CertificatesSettings) -> str:
+    year = passed.graduation_date.year
+    if kind == "degree":
+        return str(
+            domain.make_degree_number(
+                school_code=settings.school_code,
+                year=year,
+                serial=serial,
+                prefix=settings.degree_number_prefix,
+            )
+        )
+    return str(
+        domain.make_number(
+            school_code=settings.school_code,
+            education_type_code=settings.education_type_code,
+            year=year,
+            level=passed.level,
+            serial=serial,
+        )
+    )
 
 
 def _certificate(passed: AuditPassed, number: str, serial: int, kind: str, centre: str | None) -> Certificate:
@@ -71,67 +116,56 @@ def _certificate(passed: AuditPassed, number: str, serial: int, kind: str, centr
     )
 
 
-async def _issued(session: AsyncSession, certificate: Certificate) -> None:
-    session.add(certificate)
+async def issue_many(
+    session: AsyncSession, events: Sequence[AuditPassed], settings: CertificatesSettings
+) -> list[Certificate]:
+    """Issues what these AuditPassed events call for and was not issued before, in event order.
+    The serials of each series are reserved in one step, as late as possible: the counter rows
+    stay locked until commit, so everything that can be done before is done before."""
+    repo = CertificateRepository(session)
+    already = await repo.issued_kinds([(p.student_no, p.batch_code) for p in events])
+    without_centre = [p.student_no for p in events if not p.learning_centre]
+    projections = await repo.students(without_centre) if without_centre else {}
+    by_series: dict[tuple[str, str, int, str], list[_Planned]] = defaultdict(list)
+    for passed in events:
+        for kind in _kinds(passed):
+            key = (passed.student_no, passed.batch_code, kind)
+            if key in already:
+                continue
+            already.add(key)
+            projection = projections.get(passed.student_no)
+            centre = passed.learning_centre or (projection.learning_centre if projection else None) or None
+            by_series[_series(kind, passed, settings)].append(_Planned(passed, kind, centre))
+    certificates: list[Certificate] = []
+    for series in sorted(by_series):  # one lock order for every issuer: no deadlock
+        planned = by_series[series]
+        first = await repo.reserve_serials(*series, len(planned))
+        for offset, item in enumerate(planned):
+            serial = first + offset
+            number = _number(item.kind, item.passed, serial, settings)
+            certificates.append(_certificate(item.passed, number, serial, item.kind, item.centre))
+    if not certificates:
+        return []
+    session.add_all(certificates)
     await session.flush()
-    await add_event(
+    await add_events(
         session,
         outbox,
-        CertificateIssued(
-            student_no=certificate.student_no,
-            number=certificate.number,
-            batch_code=certificate.batch_code,
-            level=certificate.level,
-            issue_date=certificate.issue_date,
-            graduation_date=certificate.graduation_date,
-            kind=certificate.kind,
-            learning_centre=certificate.learning_centre,
-        ),
+        [
+            CertificateIssued(
+                student_no=c.student_no,
+                number=c.number,
+                batch_code=c.batch_code,
+                level=c.level,
+                issue_date=c.issue_date,
+                graduation_date=c.graduation_date,
+                kind=c.kind,
+                learning_centre=c.learning_centre,
+            )
+            for c in certificates
+        ],
     )
-
-
-async def _issue_diploma(
-    session: AsyncSession,
-    repo: CertificateRepository,
-    passed: AuditPassed,
-    centre: str | None,
-    settings: CertificatesSettings,
-) -> Certificate:
-    # The year is the graduation year; one counter per year covers its spring and autumn batches,
-    # so their numbers never collide.
-    year = passed.graduation_date.year
-    level_code = domain.level_code(passed.level)
-    # Everything else is done before the counter is taken: its row lock is held until commit.
-    serial = await repo.next_serial(settings.school_code, settings.education_type_code, year, level_code)
-    number = domain.make_number(
-        school_code=settings.school_code,
-        education_type_code=settings.education_type_code,
-        year=year,
-        level=passed.level,
-        serial=serial,
-    )
-    certificate = _certificate(passed, str(number), serial, "diploma", centre)
-    await _issued(session, certificate)
-    return certificate
-
-
-async def _issue_degree(
-    session: AsyncSession,
-    repo: CertificateRepository,
-    passed: AuditPassed,
-    centre: str | None,
-    settings: CertificatesSettings,
-) -> Certificate:
-    year = passed.graduation_date.year
-    serial = await repo.next_serial(
-        settings.school_code, DEGREE_SERIES, year, "0" + domain.numbers.BACHELOR_DEGREE_CODE
-    )
-    number = domain.make_degree_number(
-        school_code=settings.school_code, year=year, serial=serial, prefix=settings.degree_number_prefix
-    )
-    certificate = _certificate(passed, str(number), serial, "degree", centre)
-    await _issued(session, certificate)
-    return certificate
+    return certificates
 
 
 async def record_student(session: AsyncSession, snapshot: StudentSnapshot) -> None:
