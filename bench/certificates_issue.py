@@ -190,13 +190,13 @@ if __name__ == "__main__":
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     print(
-        f"certificates: {result['certificates']} issued from {args.events} AuditPassed in {result['seconds']} s "
-        f"by {args.consumers} consumer {result['consumer_kind']}: {result['certificates_per_second']} certificates/s"
+        f"certificates: {result['certificates']} issued from {args.events} AuditPassed "
+        f"in {result['seconds']} s by {args.consumers} consumer {result['consumer_kind']}: "
+        f"{result['certificates_per_second']} certificates/s"
     )
     print(f"no duplicate: {result['no_duplicate']}; gapless per series: {result['gapless']}")
     for series in result["series"]:
-        print(
-            f"  {series['series']}: serials {series['first']}..{series['last']}, {series['issued']} certificates"
-        )
+        first, last, issued_count = series["first"], series["last"], series["issued"]
+        print(f"  {series['series']}: serials {first}..{last}, {issued_count} certificates")
     if not (result["no_duplicate"] and result["gapless"]):
         raise SystemExit("duplicate or gap found")
