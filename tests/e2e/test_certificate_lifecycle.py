@@ -120,12 +120,12 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
     # The rest of the API still wants a key.
     assert_problem(await suite.anonymous.get(f"/api/v1/certificates/{cert_no}"), 401, "auth.unauthenticated")
 
-    from gradops_certificates.repository import CertificateRepository
-
-    async with suite.suite.runtimes["certificates"].db.session() as session:
-        lookups = await CertificateRepository(session).lookups(10)
-    assert [lookup.result for lookup in reversed(lookups)] == ["valid", "unknown", "unknown", "malformed"]
-    assert [lookup.name_matched for lookup in reversed(lookups)] == [True, False, None, None]
+    log = (await suite.client.get("/api/v1/verification-lookups", params={"limit": 4})).json()
+    assert [entry["result"] for entry in reversed(log)] == ["valid", "unknown", "unknown", "malformed"]
+    assert [entry["name_matched"] for entry in reversed(log)] == [True, False, None, None]
+    assert all(entry["request_id"] for entry in log)
+    async with suite.as_centre({"5135701"}, {"certificates:read"}) as centre:
+        assert_problem(await centre.get("/api/v1/verification-lookups"), 403, "certificates.hq_only")
 
 
 async def test_share_code_answers_while_valid_and_its_qr_carries_only_the_url(suite: Suite) -> None:

@@ -137,3 +137,15 @@ class VerificationOut(BaseModel):
     certificate: VerifiedCertificateOut | None = Field(
         description="Only for a known number whose holder's name matched"
     )
+
+
+class VerificationLookupOut(BaseModel):
+    id: int
+    looked_up_at: datetime
+    number: str | None
+    share_code: str | None
+    result: str = Field(description="valid | superseded | revoked | unknown | malformed | invalid_code")
+    name_matched: bool | None
+    client: str | None
+    user_agent: str | None
+    request_id: str | None

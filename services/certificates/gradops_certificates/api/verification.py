@@ -10,8 +10,16 @@ from gradops_certificates.api.common import Number
 from gradops_certificates.api.common import settings_of as settings_from
 from gradops_certificates.domain.documents import LEVEL_ZH
 from gradops_certificates.models import ShareCode
-from gradops_certificates.schemas import ShareCodeIn, ShareCodeOut, VerificationOut, VerifiedCertificateOut
+from gradops_certificates.repository import CertificateRepository
+from gradops_certificates.schemas import (
+    ShareCodeIn,
+    ShareCodeOut,
+    VerificationLookupOut,
+    VerificationOut,
+    VerifiedCertificateOut,
+)
 from gradops_certificates.service import verification as use_case
+from gradops_certificates.service.replacement import HqOnly
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.errors import InvalidInput, NotFound
 from gradops_shared.logging import current_request_id
@@ -162,5 +170,21 @@ def router() -> APIRouter:
             share = await use_case.owned_share_code(session, code, principal)
         png = use_case.qr_png(use_case.verification_url(settings_from(request), share.code))
         return Response(png, media_type="image/png")
+
+    @api.get(
+        "/verification-lookups",
+        response_model=list[VerificationLookupOut],
+        summary="The public verification log, newest first (HQ only): every lookup, answered or not",
+    )
+    async def list_verification_lookups(
+        request: Request,
+        principal: Annotated[Principal, requires("certificates:read")],
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[VerificationLookupOut]:
+        if not principal.is_hq:
+            raise HqOnly("The verification log is HQ's (it holds the verifiers' addresses).")
+        async with runtime_from(request).db.session() as session:
+            rows = await CertificateRepository(session).lookups(limit)
+        return [VerificationLookupOut.model_validate(row, from_attributes=True) for row in rows]
 
     return api
