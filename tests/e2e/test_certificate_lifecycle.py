@@ -116,13 +116,16 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
 
     malformed = await suite.anonymous.get("/api/v1/verify/5135752023ABCDEFGH", params={"name": "x"})
     assert_problem(malformed, 422, "certificates.number_format")
+    too_short = await suite.anonymous.get("/api/v1/verify/123", params={"name": "x"})
+    assert_problem(too_short, 422, "certificates.number_format")
     assert_problem(await suite.anonymous.get(f"/api/v1/verify/{cert_no}"), 422, "request.validation_failed")
     # The rest of the API still wants a key.
     assert_problem(await suite.anonymous.get(f"/api/v1/certificates/{cert_no}"), 401, "auth.unauthenticated")
 
-    log = (await suite.client.get("/api/v1/verification-lookups", params={"limit": 4})).json()
-    assert [entry["result"] for entry in reversed(log)] == ["valid", "unknown", "unknown", "malformed"]
-    assert [entry["name_matched"] for entry in reversed(log)] == [True, False, None, None]
+    log = (await suite.client.get("/api/v1/verification-lookups", params={"limit": 5})).json()
+    results = ["valid", "unknown", "unknown", "malformed", "malformed"]
+    assert [entry["result"] for entry in reversed(log)] == results
+    assert [entry["name_matched"] for entry in reversed(log)] == [True, False, None, None, None]
     assert all(entry["request_id"] for entry in log)
     async with suite.as_centre({"5135701"}, {"certificates:read"}) as centre:
         assert_problem(await centre.get("/api/v1/verification-lookups"), 403, "certificates.hq_only")

@@ -22,6 +22,10 @@ Number = Annotated[
     ),
 ]
 
+# The public verification takes whatever it is given, so that a malformed number is answered with
+# its reason and logged like every other lookup.
+AnyNumber = Annotated[str, Path(min_length=1, max_length=40, description="证书编号 as the verifier typed it")]
+
 
 def settings_of(request: Request) -> CertificatesSettings:
     settings: CertificatesSettings = request.app.state.settings

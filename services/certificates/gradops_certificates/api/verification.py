@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from gradops_certificates.api.common import Number
+from gradops_certificates.api.common import AnyNumber, Number
 from gradops_certificates.api.common import settings_of as settings_from
 from gradops_certificates.domain.documents import LEVEL_ZH
 from gradops_certificates.models import ShareCode
@@ -84,7 +84,7 @@ def router() -> APIRouter:
         "or unknown; a wrong name answers unknown",
     )
     async def verify_certificate(
-        number: Number,
+        number: AnyNumber,
         request: Request,
         name: Annotated[str, Query(min_length=1, max_length=100, description="The holder's full name")],
     ) -> VerificationOut:

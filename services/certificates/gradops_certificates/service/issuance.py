@@ -28,6 +28,7 @@ from gradops_shared.outbox import add_events
 from gradops_shared.principal import Principal
 
 log = structlog.get_logger(__name__)
+ANY_TYPE_CODE = tuple("0123456789")
 BACHELOR_LEVELS = ("bachelor", "bachelor_from_junior_college")
 
 
@@ -253,7 +254,8 @@ async def certificate_of_student(session: AsyncSession, student_no: str, princip
 async def certificate_by_number(
     session: AsyncSession, number: str, principal: Principal, *, for_update: bool = False
 ) -> Certificate:
-    domain.validate_number(number)
+    # Any type digit: the university configures its own (open education's is not published).
+    domain.validate_number(number, education_type_codes=ANY_TYPE_CODE)
     certificate = await CertificateRepository(session).by_number(
         number.strip().upper(), for_update=for_update
     )
