@@ -414,3 +414,29 @@ async def test_a_centre_key_sees_only_its_centres_certificates(suite: Suite) -> 
         # Revocation and the HQ decision are HQ's.
         hq_only = await own.post(f"/api/v1/certificates/{cert_no}/revocation", json={"reason": "试图撤销"})
         assert_problem(hq_only, 403, "certificates.hq_only")
+
+
+async def test_a_batch_notice_starts_the_collection_deadline_of_one_centre(suite: Suite) -> None:
+    _, mine = await graduate(suite.client)
+    _, other = await graduate(suite.client, learning_centre="5135702")
+    assert mine["batch_code"] == other["batch_code"]
+    notices = f"/api/v1/certificate-batches/{mine['batch_code']}/notices"
+    sent = await suite.client.post(
+        notices, json={"learning_centre": ["5135701"], "occurred_on": "2027-02-01"}
+    )
+    assert sent.status_code == 200, sent.text
+    assert mine["number"] in sent.json()["numbers"] and other["number"] not in sent.json()["numbers"]
+    assert sent.json()["collection_due"] == "2027-02-16"
+    again = await suite.client.post(notices, json={"learning_centre": ["5135701"]})
+    assert again.json()["notified"] == 0  # each certificate is notified once
+    assert (await suite.client.get(f"/api/v1/certificates/{mine['number']}")).json()["distribution"][
+        "collection_due"
+    ] == "2027-02-16"
+    assert (await suite.client.get(f"/api/v1/certificates/{other['number']}")).json()["distribution"][
+        "notified_on"
+    ] is None
+    async with suite.as_centre({"5135701"}, {"certificates:write"}) as centre:
+        refused = await centre.post(
+            f"/api/v1/certificate-batches/{mine['batch_code']}/notices", json={"learning_centre": None}
+        )
+        assert_problem(refused, 403, "certificates.hq_only")

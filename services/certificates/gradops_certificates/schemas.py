@@ -149,3 +149,15 @@ class VerificationLookupOut(BaseModel):
     client: str | None
     user_agent: str | None
     request_id: str | None
+
+
+class BatchNoticeIn(BaseModel):
+    learning_centre: list[str] | None = Field(None, description="Only these centres (default: all)")
+    occurred_on: date | None = Field(None, description="The notice's date; defaults to today (UTC)")
+
+
+class BatchNoticeOut(BaseModel):
+    batch_code: str
+    notified: int
+    collection_due: date
+    numbers: list[str]

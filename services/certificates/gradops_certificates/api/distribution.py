@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from gradops_certificates import service
@@ -12,7 +12,14 @@ from gradops_certificates.api.common import Number, certificate_out, settings_of
 from gradops_certificates.domain.distribution import DistributionEventKind
 from gradops_certificates.models import DistributionEvent
 from gradops_certificates.repository import CertificateRepository
-from gradops_certificates.schemas import CertificateOut, DistributionEventOut, OverdueCentreOut, OverdueOut
+from gradops_certificates.schemas import (
+    BatchNoticeIn,
+    BatchNoticeOut,
+    CertificateOut,
+    DistributionEventOut,
+    OverdueCentreOut,
+    OverdueOut,
+)
 from gradops_certificates.service import distribution
 from gradops_shared.errors import NotFound
 from gradops_shared.principal import Principal, requires
@@ -75,6 +82,30 @@ def router() -> APIRouter:
                 settings_of(request),
             )
             return certificate_out(certificate)
+
+    @api.post(
+        "/certificate-batches/{batch_code}/notices",
+        response_model=BatchNoticeOut,
+        summary="HQ notifies the centres that a batch's certificates can be collected (15-day deadline)",
+    )
+    async def notify_batch(
+        batch_code: Annotated[str, Path(pattern=r"^\d{6}$", description="Graduation batch, e.g. 202307")],
+        body: BatchNoticeIn,
+        request: Request,
+        principal: Annotated[Principal, requires("certificates:write")],
+    ) -> BatchNoticeOut:
+        settings = settings_of(request)
+        day = body.occurred_on or today()
+        async with runtime_from(request).db.transaction() as session:
+            notified = await distribution.notify_batch(
+                session, batch_code, body.learning_centre, day, principal, settings
+            )
+        return BatchNoticeOut(
+            batch_code=batch_code,
+            notified=len(notified),
+            collection_due=day + timedelta(days=settings.collection_days),
+            numbers=[c.number for c in notified],
+        )
 
     @api.get(
         "/certificates/{number}/distribution-events",

@@ -12,6 +12,7 @@ from gradops_certificates.models import Certificate, DistributionEvent
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.service.files import store_scan
 from gradops_certificates.service.issuance import certificate_by_number
+from gradops_certificates.service.replacement import HqOnly
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.errors import Conflict, InvalidInput
 from gradops_shared.principal import Principal
@@ -111,3 +112,52 @@ async def overdue(
         if stage is not None:
             found.append((certificate, stage[0], stage[1]))
     return found
+
+
+async def notify_batch(
+    session: AsyncSession,
+    batch_code: str,
+    centres: list[str] | None,
+    on: date,
+    principal: Principal,
+    settings: CertificatesSettings,
+) -> list[Certificate]:
+    """HQ's notice to the centres that a batch's certificates are ready: every valid certificate of
+    the batch still at HQ and not yet notified starts its 15-day collection deadline."""
+    if not principal.is_hq:
+        raise HqOnly("HQ sends the collection notice.")
+    rows = await CertificateRepository(session).of_batch(batch_code, principal.centre_filter(centres))
+    notified: list[Certificate] = []
+    for certificate in rows:
+        if (
+            certificate.status != "valid"
+            or certificate.distribution_state != "at_hq"
+            or certificate.notified_on
+        ):
+            continue
+        change = distribution.apply_event(
+            status_of(certificate),
+            "notified",
+            on,
+            explanation=None,
+            has_receipt=False,
+            collection_days=settings.collection_days,
+            handover_days=settings.handover_days,
+        )
+        certificate.notified_on = change.status.notified_on
+        certificate.collection_due = change.status.collection_due
+        session.add(
+            DistributionEvent(
+                number=certificate.number,
+                event="notified",
+                occurred_on=on,
+                late=False,
+                explanation=None,
+                detail={"batch_code": batch_code},
+                actor=principal.subject,
+                recorded_at=datetime.now(UTC),
+            )
+        )
+        notified.append(certificate)
+    await session.flush()
+    return notified
