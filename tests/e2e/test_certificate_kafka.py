@@ -165,3 +165,53 @@ async def test_audit_passed_on_kafka_becomes_a_verifiable_certificate(stack: Sta
     assert not isinstance(envelope, bytes) and envelope.type == "CertificateIssued"
     assert envelope.data["number"] == certificate["number"]
     assert envelope.data["kind"] == "diploma" and envelope.data["learning_centre"] == "5135701"
+
+
+async def test_a_granted_degree_is_issued_and_verifiable_too(stack: Stack) -> None:
+    number = student_no()
+    prefix = stack.settings.topic_prefix
+    registered = StudentRegistered(
+        student_no=number,
+        name="孙七",
+        gender="female",
+        learning_centre="5135701",
+        level="bachelor_from_junior_college",
+        category="open_education",
+        major="法学",
+        enrolment_term="2022-spring",
+        study_form="part_time",
+        status="enrolled",
+    )
+    passed = AuditPassed(
+        student_no=number,
+        audit_id=uuid.uuid4(),
+        batch_code="202706",
+        application_type="graduate_with_degree",
+        degree_granted=True,
+        level="bachelor_from_junior_college",
+        graduation_date=date(2027, 7, 31),
+        learning_centre="5135701",
+    )
+    await produce(stack.bootstrap, prefix + "registry.events.v1", [message(registered)])
+    await produce(stack.bootstrap, prefix + "audit.events.v1", [message(passed)])
+    headers = {"authorization": f"Bearer {API_KEY}"}
+    deadline = time.monotonic() + 30
+    while (
+        len(
+            found := (
+                await stack.gateway.get(f"/api/v1/students/{number}/certificates", headers=headers)
+            ).json()
+        )
+        < 2
+    ):
+        assert time.monotonic() < deadline, found
+        await asyncio.sleep(0.2)
+    by_kind = {c["kind"]: c for c in found}
+    assert by_kind["diploma"]["number"].startswith("5135752027" + "05")
+    degree = by_kind["degree"]["number"]
+    assert len(degree) == 16 and degree.startswith("5135742027")
+    verified = await stack.gateway.get(f"/api/v1/verify/{degree}", params={"name": "孙七"})
+    assert verified.json()["result"] == "valid"
+    assert verified.json()["certificate"]["kind"] == "degree"
+    issued = await read_topic(stack.bootstrap, prefix + "certificates.events.v1", until=2, key=number)
+    assert sorted(e.data["kind"] for e, _ in issued if not isinstance(e, bytes)) == ["degree", "diploma"]

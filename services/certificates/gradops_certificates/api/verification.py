@@ -31,7 +31,9 @@ RESULT_ZH = {"valid": "有效", "superseded": "已由毕业证明书替代", "re
 
 
 def _caller(request: Request) -> use_case.Caller:
-    forwarded = request.headers.get("x-forwarded-for", "").split(",")[0].strip()
+    # The gateway appends the peer it saw last; anything before it came from the client itself.
+    values = request.headers.getlist("x-forwarded-for")
+    forwarded = values[-1].split(",")[-1].strip() if values else ""
     return use_case.Caller(
         client=forwarded or (request.client.host if request.client else None),
         user_agent=request.headers.get("user-agent"),
