@@ -9,7 +9,7 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,9 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
+from sqlalchemy import update
 
+from gradops_certificates.models import Replacement, ShareCode
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
 from gradops_suite.embedded import EmbeddedSuite, build_embedded, migrate_embedded
 from tests.e2e.slice import assert_problem, wait_for
@@ -158,6 +160,25 @@ async def test_share_code_answers_while_valid_and_its_qr_carries_only_the_url(su
     )
     assert_problem(too_long, 422, "certificates.share_code_validity")
 
+    # Once its time is up, a code answers no more and cannot be extended.
+    expiring = (
+        await suite.client.post(f"/api/v1/certificates/{cert_no}/share-codes", json={"valid_days": 1})
+    ).json()
+    async with suite.suite.runtimes["certificates"].db.transaction() as session:
+        await session.execute(
+            update(ShareCode).where(ShareCode.code == expiring["code"]).values(expires_at=datetime.now(UTC))
+        )
+    assert_problem(
+        await suite.anonymous.get(f"/api/v1/verify/codes/{expiring['code']}"),
+        404,
+        "certificates.share_code_invalid",
+    )
+    assert_problem(
+        await suite.client.post(f"/api/v1/share-codes/{expiring['code']}/extension", json={"valid_days": 5}),
+        409,
+        "certificates.share_code_expired",
+    )
+
     revoked = await suite.client.post(f"/api/v1/share-codes/{share['code']}/revocation")
     assert revoked.status_code == 200 and revoked.json()["valid"] is False
     gone = await suite.anonymous.get(f"/api/v1/verify/codes/{share['code']}")
@@ -274,6 +295,19 @@ async def test_replacement_once_only_supersedes_and_prints_the_proof(suite: Suit
     assert verified.status_code == 200
     assert verified.json()["state"] == "centre_verified"
     assert verified.json()["working_days_left"] == 15 and verified.json()["overdue"] is False
+
+    # HQ's clock: once the due day has passed the application shows as overdue.
+    async with suite.suite.runtimes["certificates"].db.transaction() as session:
+        await session.execute(
+            update(Replacement)
+            .where(Replacement.id == application["id"])
+            .values(decision_due=date(2026, 1, 2))
+        )
+    late = (
+        await suite.client.get("/api/v1/certificate-replacements", params={"state": "centre_verified"})
+    ).json()
+    mine = next(r for r in late if r["id"] == application["id"])
+    assert mine["overdue"] is True and mine["working_days_left"] < 0
 
     approved = await suite.client.post(f"{path}/decision", json={"approve": True, "note": "核实无误"})
     assert approved.status_code == 200, approved.text
