@@ -12,7 +12,9 @@ from pypdf import PdfReader
 
 from gradops_certificates import documents
 from gradops_certificates.domain.documents import StudentFacts, chsi_row, proof_paragraphs, study_start
-from gradops_certificates.service.documents import fetch_photo
+from gradops_certificates.models import Certificate
+from gradops_certificates.service.documents import DocumentSubject, fetch_photo, registration_form
+from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, verify_principal
 from tests.factories import jpeg
 
@@ -50,7 +52,6 @@ def form(photo: bytes | None) -> bytes:
         graduation_date=date(2027, 1, 31),
         level="junior_college",
         photo=photo,
-        photo_missing_reason=None if photo else "photo service answered 404",
     )
 
 
@@ -215,3 +216,21 @@ async def test_a_photo_that_cannot_be_fetched_is_reported_not_raised() -> None:
             assert await fetch_photo(client, FACTS.photo_submission_id, caller, "s") == (None, reason)
     async with httpx.AsyncClient(transport=httpx.MockTransport(missing), base_url="http://photo") as client:
         assert await fetch_photo(client, None, caller, "s") == (None, "no approved graduation photo recorded")
+
+
+def test_the_form_says_what_became_of_the_photo() -> None:
+    certificate = Certificate(
+        number="513575202701000001"[:10] + "06000001",
+        student_no=FACTS.student_no,
+        issue_date=date(2027, 1, 31),
+        graduation_date=date(2027, 1, 31),
+        level="junior_college",
+    )
+    subject = DocumentSubject(certificate, FACTS)
+    settings = CertificatesSettings()
+    pdf, status = registration_form(subject, jpeg(), None, settings)
+    assert status == "included" and images_in(pdf) == 1
+    pdf, status = registration_form(subject, b"\xff\xd8 not really a jpeg", None, settings)
+    assert status == "missing; photo unreadable" and images_in(pdf) == 0
+    pdf, status = registration_form(subject, None, "photo service answered 404", settings)
+    assert status == "missing; photo service answered 404" and "请粘贴同版照片" in text_of(pdf)

@@ -85,9 +85,10 @@ def registration_form_pdf(
     graduation_date: date,
     level: str,
     photo: bytes | None,
-    photo_missing_reason: str | None,
 ) -> bytes:
-    """毕业生登记表, pre-filled. The blank parts (study history, thesis, awards, self-appraisal ≥ 200
+    """毕业生登记表, pre-filled. Without the photo the box stays empty with a label asking for the same
+    print as the certificate's (the technical reason goes to the response header and the log, not
+    on paper). The blank parts (study history, thesis, awards, self-appraisal ≥ 200
     characters, centre and HQ opinions) are written by hand; their date rules are printed."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
@@ -148,7 +149,6 @@ def registration_form_pdf(
             photo_x + photo_w / 2, box_y + 2 * row_h - 3 * mm, "（未能获取毕业证书照片，"
         )
         canvas.drawCentredString(photo_x + photo_w / 2, box_y + 2 * row_h - 7 * mm, "请粘贴同版照片）")
-        _ = photo_missing_reason  # said in the response header and the log, not on paper
 
     sections = [
         ("联系方式（手机、电子邮箱、工作单位）", 14 * mm, ""),

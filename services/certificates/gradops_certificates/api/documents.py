@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import structlog
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
@@ -12,6 +13,7 @@ from gradops_shared.principal import Principal, on_behalf_of, requires
 from gradops_shared.runtime import runtime_from
 
 BatchCode = Annotated[str, Path(pattern=r"^\d{6}$", description="Graduation batch, e.g. 202307")]
+log = structlog.get_logger(__name__)
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
 
 
@@ -73,8 +75,11 @@ def router() -> APIRouter:
             on_behalf_of(principal, "certificates", ["photos:read"]),
             settings.principal_secret.get_secret_value(),
         )
-        pdf = use_case.registration_form(subject, photo, reason, settings)
-        photo_header = "included" if photo is not None else f"missing; {reason}"
+        pdf, photo_header = use_case.registration_form(subject, photo, reason, settings)
+        if photo_header != "included":
+            log.warning(
+                "registration_form_without_photo", number=subject.certificate.number, photo=photo_header
+            )
         return Response(
             pdf,
             media_type="application/pdf",

@@ -129,32 +129,29 @@ async def fetch_photo(
 
 def registration_form(
     subject: DocumentSubject, photo: bytes | None, reason: str | None, settings: CertificatesSettings
-) -> bytes:
+) -> tuple[bytes, str]:
+    """The PDF and what became of the photo: "included", or "missing; <reason>"."""
     certificate = subject.certificate
+
+    def render(with_photo: bytes | None) -> bytes:
+        return documents.registration_form_pdf(
+            subject.facts,
+            certificate_number=certificate.number,
+            school_name=settings.school_name,
+            issue_date=certificate.issue_date,
+            graduation_date=certificate.graduation_date,
+            level=certificate.level,
+            photo=with_photo,
+        )
+
+    if photo is None:
+        return render(None), f"missing; {reason or 'unknown reason'}"
     try:
-        return documents.registration_form_pdf(
-            subject.facts,
-            certificate_number=certificate.number,
-            school_name=settings.school_name,
-            issue_date=certificate.issue_date,
-            graduation_date=certificate.graduation_date,
-            level=certificate.level,
-            photo=photo,
-            photo_missing_reason=reason,
-        )
+        return render(photo), "included"
     except OSError:
-        # reportlab could not read the bytes as an image: same as no photo.
+        # The bytes are not an image reportlab can read: the form goes out without it.
         log.warning("certificate_photo_unreadable", student_no=certificate.student_no)
-        return documents.registration_form_pdf(
-            subject.facts,
-            certificate_number=certificate.number,
-            school_name=settings.school_name,
-            issue_date=certificate.issue_date,
-            graduation_date=certificate.graduation_date,
-            level=certificate.level,
-            photo=None,
-            photo_missing_reason="photo unreadable",
-        )
+        return render(None), "missing; photo unreadable"
 
 
 async def proof(session: AsyncSession, subject: DocumentSubject, settings: CertificatesSettings) -> bytes:
