@@ -4,11 +4,13 @@ so only the bad events go to the dead-letter topic while the rest stay gapless."
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import select
 
 from gradops_certificates.app import DEFINITION
@@ -17,9 +19,9 @@ from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.bus import KafkaBus
 from gradops_shared.contracts import AuditPassed
 from gradops_shared.db import Database
-from gradops_shared.runtime import Runtime, build_consumer, ensure_worker_topics
+from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
 from tests.factories import student_no
-from tests.integration.kafka_tools import produce, read_topic
+from tests.integration.kafka_tools import eventually, produce, read_topic
 from tests.integration.test_inbox import consume_until
 
 
@@ -40,6 +42,16 @@ def passed(year: int, level: str) -> AuditPassed:
         graduation_date=date(year, 7, 31),
         learning_centre="5135701",
     )
+
+
+async def produce_many(bootstrap: str, topic: str, messages: list[tuple[str, bytes]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all", linger_ms=5)
+    await producer.start()
+    try:
+        sent = [await producer.send(topic, value=value, key=key.encode()) for key, value in messages]
+        await asyncio.gather(*sent)
+    finally:
+        await producer.stop()
 
 
 def encoded(event: AuditPassed) -> tuple[str, bytes]:
@@ -92,3 +104,45 @@ async def test_a_failing_run_is_replayed_one_by_one_and_only_bad_events_are_dead
     dead = await read_topic(kafka_bootstrap, f"{topic_prefix}audit.events.v1.dlt", until=4)
     assert len(dead) == 4
     assert all("serial_exhausted" in headers["dlt_reason"] for _, headers in dead)
+
+
+async def test_three_batched_consumers_of_one_group_issue_gapless_serials(
+    postgres_url: str, kafka_bootstrap: str, topic_prefix: str
+) -> None:
+    year = 2100 + uuid.uuid4().int % 800
+    settings = CertificatesSettings(
+        database_url=postgres_url, kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix
+    )
+    runtimes = [
+        Runtime(db=Database(postgres_url, DEFINITION.schema), bus=KafkaBus(kafka_bootstrap)) for _ in range(3)
+    ]
+    await ensure_worker_topics(DEFINITION, settings, runtimes[0].bus)
+    consumers = [build_consumer(DEFINITION, settings, runtime) for runtime in runtimes]
+    workers = [BackgroundWorker(f"certificates-consumer-{i}", c) for i, c in enumerate(consumers)]
+    events = [passed(year, "bachelor" if i % 2 else "junior_college") for i in range(300)]
+    try:
+        for worker in workers:
+            await worker.start()
+        await produce_many(kafka_bootstrap, f"{topic_prefix}audit.events.v1", [encoded(e) for e in events])
+
+        async def all_applied() -> bool:
+            return sum(c.stats.applied for c in consumers) >= len(events)
+
+        assert await eventually(all_applied, timeout_s=60), [c.stats for c in consumers]
+    finally:
+        for worker in workers:
+            await worker.stop()
+        for runtime in runtimes:
+            await runtime.db.dispose()
+    async with Database(postgres_url, DEFINITION.schema).session() as session:
+        rows = (
+            await session.execute(
+                select(Certificate.number, Certificate.serial).where(
+                    Certificate.number.like(f"513575{year}%")
+                )
+            )
+        ).all()
+    for level_code in ("05", "06"):
+        serials = sorted(serial for number, serial in rows if number[10:12] == level_code)
+        assert serials == list(range(1, 151)), level_code
+    assert len({number for number, _ in rows}) == 300
