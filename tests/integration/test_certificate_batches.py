@@ -132,9 +132,9 @@ async def test_three_batched_consumers_of_one_group_issue_gapless_serials(
     finally:
         for worker in workers:
             await worker.stop()
-        for runtime in runtimes:
+        for runtime in runtimes[1:]:
             await runtime.db.dispose()
-    async with Database(postgres_url, DEFINITION.schema).session() as session:
+    async with runtimes[0].db.session() as session:
         rows = (
             await session.execute(
                 select(Certificate.number, Certificate.serial).where(
@@ -142,6 +142,7 @@ async def test_three_batched_consumers_of_one_group_issue_gapless_serials(
                 )
             )
         ).all()
+    await runtimes[0].db.dispose()
     for level_code in ("05", "06"):
         serials = sorted(serial for number, serial in rows if number[10:12] == level_code)
         assert serials == list(range(1, 151)), level_code
