@@ -85,8 +85,9 @@ class ConsumerRunner:
                     await asyncio.wait_for(stop.wait(), timeout=1)
 
     async def process(self, messages: Sequence[IncomingMessage]) -> None:
-        """Applies each message in its own DB transaction, then commits the batch's offsets:
-        one offset commit per partition and batch, never before the effects are committed."""
+        """Applies each message in its own DB transaction (or, for types with a batch handler, each
+        run of consecutive messages of that type in one), then commits the batch's offsets: one
+        offset commit per partition and batch, never before the effects are committed."""
         last: dict[tuple[str, int], IncomingMessage] = {}
         pending: list[tuple[IncomingMessage, EventEnvelope, EventData]] = []
         for message in messages:
