@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import asyncpg
@@ -28,6 +29,8 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
@@ -116,6 +119,55 @@ async def add_event(session: AsyncSession, table: Table, data: EventData) -> str
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(schema)})
     return str(envelope.event_id)
+
+
+async def add_events(session: AsyncSession, table: Table, events: Sequence[EventData]) -> None:
+    """`add_event` for many events at once: one multi-row insert and one NOTIFY (batched consumers)."""
+    if not events:
+        return
+    rows = []
+    for data in events:
+        envelope = data.envelope()
+        headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
+        if envelope.request_id:
+            headers["request_id"] = envelope.request_id
+        rows.append(
+            {
+                "event_id": str(envelope.event_id),
+                "topic": data.topic(),
+                "key": envelope.student_no,
+                "event_type": envelope.type,
+                "payload": envelope.model_dump_json().encode(),
+                "headers": headers,
+                "created_at": envelope.occurred_at,
+            }
+        )
+    await session.execute(table.insert(), rows)
+    schema = table.schema or "main"
+    session.info["outbox_schema"] = schema
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(schema)})
+
+
+async def claim_processed(
+    session: AsyncSession, table: Table, consumer: str, events: Sequence[tuple[str, str]]
+) -> set[str]:
+    """`record_processed` for many `(event_id, event_type)` at once, without savepoints: returns
+    the ids claimed now (the others were applied before)."""
+    if not events:
+        return set()
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    now = datetime.now(UTC)
+    statement = (
+        insert(table)
+        .values(
+            [{"consumer": consumer, "event_id": e, "event_type": t, "processed_at": now} for e, t in events]
+        )
+        .on_conflict_do_nothing()
+        .returning(table.c.event_id)
+    )
+    return {str(event_id) for event_id in (await session.execute(statement)).scalars()}
 
 
 async def record_processed(

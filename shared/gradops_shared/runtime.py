@@ -20,7 +20,7 @@ from fastapi import APIRouter, FastAPI, Request
 from sqlalchemy import MetaData, Table
 
 from gradops_shared.bus import EmbeddedBus, EventBus, KafkaBus
-from gradops_shared.consumer import DLT_SUFFIX, ConsumerRunner, Handler
+from gradops_shared.consumer import DLT_SUFFIX, BatchHandler, ConsumerRunner, Handler
 from gradops_shared.contracts import TOPICS
 from gradops_shared.db import Database
 from gradops_shared.http import health_router, new_app
@@ -42,6 +42,8 @@ class ServiceDefinition:
     router: Callable[[], APIRouter]
     consumes: tuple[str, ...] = ()
     handlers: Callable[[Any], Mapping[str, Handler]] | None = None
+    # Optional: event types applied in batches (one transaction per run), for throughput.
+    batch_handlers: Callable[[Any], Mapping[str, BatchHandler]] | None = None
 
     @property
     def schema(self) -> str:
@@ -174,6 +176,7 @@ def build_consumer(
         handlers=definition.handlers(settings),
         max_attempts=settings.consumer_max_attempts,
         retry_backoff_seconds=settings.consumer_retry_backoff_seconds,
+        batch_handlers=definition.batch_handlers(settings) if definition.batch_handlers else None,
     )
 
 

@@ -18,6 +18,7 @@ DEFINITION = ServiceDefinition(
     router=api.router,
     consumes=events.CONSUMES,
     handlers=events.handlers,
+    batch_handlers=events.batch_handlers,
 )
 
 

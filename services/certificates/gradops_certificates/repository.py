@@ -1,56 +1,209 @@
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradops_certificates.models import Certificate, SerialCounter
+from gradops_certificates.models import (
+    Certificate,
+    DistributionEvent,
+    Replacement,
+    SerialCounter,
+    ShareCode,
+    StoredFile,
+    StudentProjection,
+    VerificationLookup,
+)
 
 
 class CertificateRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def for_student_batch(self, student_no: str, batch_code: str) -> Certificate | None:
+    def _insert(self) -> Any:
+        """INSERT … ON CONFLICT in the session's dialect (both have it, spelled by each)."""
+        dialect = self.session.get_bind().dialect.name
+        return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    async def for_student_batch(self, student_no: str, batch_code: str, kind: str) -> Certificate | None:
         query = select(Certificate).where(
-            Certificate.student_no == student_no, Certificate.batch_code == batch_code
+            Certificate.student_no == student_no,
+            Certificate.batch_code == batch_code,
+            Certificate.kind == kind,
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def latest_for_student(self, student_no: str) -> Certificate | None:
+    async def latest_for_student(self, student_no: str, kinds: Sequence[str]) -> Certificate | None:
+        """The newest certificate of those kinds; a valid one wins over superseded and revoked."""
         query = (
             select(Certificate)
-            .where(Certificate.student_no == student_no)
-            .order_by(Certificate.created_at.desc())
+            .where(Certificate.student_no == student_no, Certificate.kind.in_(kinds))
+            .order_by((Certificate.status == "valid").desc(), Certificate.created_at.desc())
             .limit(1)
         )
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def by_number(self, number: str) -> Certificate | None:
-        return await self.session.get(Certificate, number)
+    async def of_student(self, student_no: str) -> list[Certificate]:
+        query = (
+            select(Certificate).where(Certificate.student_no == student_no).order_by(Certificate.created_at)
+        )
+        return list((await self.session.execute(query)).scalars())
 
-    def add(self, certificate: Certificate) -> None:
-        self.session.add(certificate)
+    async def by_number(self, number: str, *, for_update: bool = False) -> Certificate | None:
+        query = select(Certificate).where(Certificate.number == number)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def of_batch(self, batch_code: str, centres: frozenset[str] | None) -> list[Certificate]:
+        query = select(Certificate).where(Certificate.batch_code == batch_code)
+        if centres is not None:
+            query = query.where(Certificate.learning_centre.in_(centres))
+        return list((await self.session.execute(query.order_by(Certificate.number))).scalars())
+
+    async def overdue(self, today: date, centres: frozenset[str] | None) -> list[Certificate]:
+        query = select(Certificate).where(
+            Certificate.status == "valid",
+            or_(
+                (Certificate.distribution_state == "at_hq") & (Certificate.collection_due < today),
+                (Certificate.distribution_state == "collected_by_centre")
+                & (Certificate.handover_due < today),
+            ),
+        )
+        if centres is not None:
+            query = query.where(Certificate.learning_centre.in_(centres))
+        query = query.order_by(Certificate.learning_centre, Certificate.number)
+        return list((await self.session.execute(query)).scalars())
+
+    def add(self, row: object) -> None:
+        self.session.add(row)
 
     async def next_serial(
         self, school_code: str, education_type_code: str, year: int, level_code: str
     ) -> int:
-        """Increments the counter row; its lock is held until our transaction ends."""
-        key = {
-            "school_code": school_code,
-            "education_type_code": education_type_code,
-            "year": year,
-            "level_code": level_code,
+        return await self.reserve_serials(school_code, education_type_code, year, level_code, 1)
+
+    async def reserve_serials(
+        self, school_code: str, education_type_code: str, year: int, level_code: str, count: int
+    ) -> int:
+        """Takes the next `count` serials of the series and returns the first. One upsert: the row
+        lock it takes is held until our transaction ends, so a serial is never used twice and
+        never skipped (a rolled-back issuance gives its serials back). Callers taking several
+        series in one transaction take them in sorted order, so two never wait on each other."""
+        insert = self._insert()
+        statement = insert(SerialCounter).values(
+            school_code=school_code,
+            education_type_code=education_type_code,
+            year=year,
+            level_code=level_code,
+            last_serial=count,
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["school_code", "education_type_code", "year", "level_code"],
+            set_={"last_serial": SerialCounter.last_serial + statement.excluded.last_serial},
+        ).returning(SerialCounter.last_serial)
+        last = int((await self.session.execute(statement)).scalar_one())
+        return last - count + 1
+
+    async def issued_kinds(self, pairs: Sequence[tuple[str, str]]) -> set[tuple[str, str, str]]:
+        """(student_no, batch_code, kind) already issued among these (student_no, batch_code)."""
+        if not pairs:
+            return set()
+        students = {student for student, _ in pairs}
+        query = select(Certificate.student_no, Certificate.batch_code, Certificate.kind).where(
+            Certificate.student_no.in_(students)
+        )
+        wanted = set(pairs)
+        return {
+            (row.student_no, row.batch_code, row.kind)
+            for row in await self.session.execute(query)
+            if (row.student_no, row.batch_code) in wanted
         }
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    async def assign_missing_centre(self, student_no: str, centre: str) -> None:
         await self.session.execute(
-            insert(SerialCounter).values(**key, last_serial=0).on_conflict_do_nothing()
+            update(Certificate)
+            .where(Certificate.student_no == student_no, Certificate.learning_centre.is_(None))
+            .values(learning_centre=centre)
         )
-        result = await self.session.execute(
-            update(SerialCounter)
-            .where(*(getattr(SerialCounter, k) == v for k, v in key.items()))
-            .values(last_serial=SerialCounter.last_serial + 1)
-            .returning(SerialCounter.last_serial)
+        await self.session.execute(
+            update(Replacement)
+            .where(Replacement.student_no == student_no, Replacement.learning_centre.is_(None))
+            .values(learning_centre=centre)
         )
-        return int(result.scalar_one())
+
+    # Students (projection)
+
+    async def student(self, student_no: str) -> StudentProjection | None:
+        return await self.session.get(StudentProjection, student_no)
+
+    async def students(self, numbers: Sequence[str]) -> dict[str, StudentProjection]:
+        if not numbers:
+            return {}
+        query = select(StudentProjection).where(StudentProjection.student_no.in_(numbers))
+        return {s.student_no: s for s in (await self.session.execute(query)).scalars()}
+
+    # Distribution, files
+
+    async def distribution_events(self, number: str) -> list[DistributionEvent]:
+        query = (
+            select(DistributionEvent).where(DistributionEvent.number == number).order_by(DistributionEvent.id)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def file(self, sha256: str) -> StoredFile | None:
+        return await self.session.get(StoredFile, sha256)
+
+    async def store_file(self, row: StoredFile) -> None:
+        """Content-addressed: the same scan uploaded twice is stored once."""
+        insert = self._insert()
+        await self.session.execute(
+            insert(StoredFile)
+            .values(
+                sha256=row.sha256,
+                content_type=row.content_type,
+                size=row.size,
+                data=row.data,
+                uploaded_at=row.uploaded_at,
+            )
+            .on_conflict_do_nothing()
+        )
+
+    # Replacements
+
+    async def replacement(self, replacement_id: str, *, for_update: bool = False) -> Replacement | None:
+        query = select(Replacement).where(Replacement.id == replacement_id)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def replacement_of(self, original_number: str) -> Replacement | None:
+        query = select(Replacement).where(Replacement.original_number == original_number)
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def replacements(
+        self, state: str | None, centres: frozenset[str] | None, limit: int
+    ) -> list[Replacement]:
+        query = select(Replacement)
+        if state is not None:
+            query = query.where(Replacement.state == state)
+        if centres is not None:
+            query = query.where(Replacement.learning_centre.in_(centres))
+        query = query.order_by(Replacement.applied_at, Replacement.id).limit(limit)
+        return list((await self.session.execute(query)).scalars())
+
+    # Share codes and the lookup log
+
+    async def share_code(self, code: str, *, for_update: bool = False) -> ShareCode | None:
+        query = select(ShareCode).where(ShareCode.code == code)
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def lookups(self, limit: int) -> list[VerificationLookup]:
+        query = select(VerificationLookup).order_by(VerificationLookup.id.desc()).limit(limit)
+        return list((await self.session.execute(query)).scalars())

@@ -1,0 +1,131 @@
+"""A certificate's way to the student (external.md 2.7, 3.3): HQ notifies the centre, the centre
+collects within 15 days of the notice (later only with a recorded explanation), hands it to the
+student within 15 days with a signed receipt, and the student checks it against CHSI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from gradops_shared.errors import Conflict, InvalidInput
+
+DistributionState = Literal["at_hq", "collected_by_centre", "handed_to_student"]
+DistributionEventKind = Literal["notified", "collected_by_centre", "handed_to_student", "chsi_checked"]
+STATE_LABELS_ZH: dict[str, str] = {
+    "at_hq": "在总部待领取",
+    "collected_by_centre": "学习中心已领取",
+    "handed_to_student": "已发放给学生",
+}
+
+
+@dataclass(frozen=True)
+class DistributionStatus:
+    state: str
+    notified_on: date | None
+    collection_due: date | None
+    collected_on: date | None
+    handover_due: date | None
+    handed_on: date | None
+
+
+@dataclass(frozen=True)
+class DistributionChange:
+    """What an event does: the new status and whether it came late."""
+
+    status: DistributionStatus
+    late: bool
+
+
+def _illegal(event: str, state: str) -> Conflict:
+    return Conflict(
+        f"{event} cannot be recorded while the certificate is {state}.",
+        code="certificates.distribution_illegal_transition",
+        message_zh=f"证书当前状态为“{STATE_LABELS_ZH.get(state, state)}”，不能登记该发放环节",
+    )
+
+
+def apply_event(
+    current: DistributionStatus,
+    event: DistributionEventKind,
+    on: date,
+    *,
+    explanation: str | None,
+    has_receipt: bool,
+    collection_days: int,
+    handover_days: int,
+) -> DistributionChange:
+    """The next status, or the reason the event is refused. `chsi_checked` leaves the status alone."""
+    if event == "notified":
+        if current.state != "at_hq" or current.notified_on is not None:
+            raise _illegal(event, current.state if current.notified_on is None else "notified")
+        status = DistributionStatus("at_hq", on, on + timedelta(days=collection_days), None, None, None)
+        return DistributionChange(status, late=False)
+    if event == "collected_by_centre":
+        if current.state != "at_hq":
+            raise _illegal(event, current.state)
+        if current.notified_on is not None and on < current.notified_on:
+            raise InvalidInput(
+                "A certificate cannot be collected before the notice.",
+                code="certificates.distribution_date_order",
+                message_zh="领取日期不能早于通知日期",
+            )
+        late = current.collection_due is not None and on > current.collection_due
+        if late and not (explanation and explanation.strip()):
+            raise InvalidInput(
+                f"Collected on {on}, after the deadline {current.collection_due}: record the centre's "
+                "signed explanation in `explanation`.",
+                code="certificates.late_collection_needs_explanation",
+                message_zh="超过领取期限，须填写学习中心的书面说明",
+            )
+        status = DistributionStatus(
+            "collected_by_centre",
+            current.notified_on,
+            current.collection_due,
+            on,
+            on + timedelta(days=handover_days),
+            None,
+        )
+        return DistributionChange(status, late=late)
+    if event == "handed_to_student":
+        if current.state != "collected_by_centre":
+            raise _illegal(event, current.state)
+        if current.collected_on is not None and on < current.collected_on:
+            raise InvalidInput(
+                "A certificate cannot be handed over before the centre collected it.",
+                code="certificates.distribution_date_order",
+                message_zh="发放日期不能早于学习中心领取日期",
+            )
+        if not has_receipt:
+            raise InvalidInput(
+                "Upload the scan of the receipt the student signed (`receipt`: PDF, JPEG or PNG).",
+                code="certificates.receipt_required",
+                message_zh="请上传学生签收单扫描件（PDF、JPEG 或 PNG）",
+            )
+        late = current.handover_due is not None and on > current.handover_due
+        status = DistributionStatus(
+            "handed_to_student",
+            current.notified_on,
+            current.collection_due,
+            current.collected_on,
+            current.handover_due,
+            on,
+        )
+        return DistributionChange(status, late=late)
+    # chsi_checked: the student compared the paper with CHSI; only once they hold it.
+    if current.state != "handed_to_student":
+        raise _illegal(event, current.state)
+    return DistributionChange(current, late=False)
+
+
+def overdue_stage(status: DistributionStatus, today: date) -> tuple[str, date] | None:
+    """('collection' | 'handover', due date) when a deadline has passed, else None."""
+    if status.state == "at_hq" and status.collection_due is not None and today > status.collection_due:
+        return "collection", status.collection_due
+    if (
+        status.state == "collected_by_centre"
+        and status.handover_due is not None
+        and today > status.handover_due
+    ):
+        return "handover", status.handover_due
+    return None

@@ -1,0 +1,163 @@
+"""Distribution: notice, collection by the centre, handover with a signed receipt, CHSI check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradops_certificates.domain import distribution
+from gradops_certificates.models import Certificate, DistributionEvent
+from gradops_certificates.repository import CertificateRepository
+from gradops_certificates.service.files import store_scan
+from gradops_certificates.service.issuance import certificate_by_number
+from gradops_certificates.service.replacement import HqOnly
+from gradops_certificates.settings import CertificatesSettings
+from gradops_shared.errors import Conflict, InvalidInput
+from gradops_shared.principal import Principal
+
+
+def status_of(certificate: Certificate) -> distribution.DistributionStatus:
+    return distribution.DistributionStatus(
+        certificate.distribution_state,
+        certificate.notified_on,
+        certificate.collection_due,
+        certificate.collected_on,
+        certificate.handover_due,
+        certificate.handed_on,
+    )
+
+
+@dataclass(frozen=True)
+class DistributionInput:
+    event: distribution.DistributionEventKind
+    occurred_on: date
+    explanation: str | None = None
+    receipt: bytes | None = None
+    matches_chsi: bool | None = None
+    detail: str | None = None
+
+
+async def record_event(
+    session: AsyncSession,
+    number: str,
+    given: DistributionInput,
+    principal: Principal,
+    settings: CertificatesSettings,
+) -> tuple[Certificate, DistributionEvent]:
+    certificate = await certificate_by_number(session, number, principal, for_update=True)
+    if certificate.status != "valid":
+        raise Conflict(
+            f"Certificate {certificate.number} is {certificate.status}; it is no longer distributed.",
+            code="certificates.not_valid",
+            message_zh="该证书已被替换或撤销，不能登记发放",
+        )
+    if given.event == "chsi_checked" and given.matches_chsi is None:
+        raise InvalidInput(
+            "Say whether the certificate matches CHSI (`matches_chsi`).",
+            code="certificates.chsi_check_outcome_required",
+            message_zh="请填写证书信息是否与学信网一致",
+        )
+    change = distribution.apply_event(
+        status_of(certificate),
+        given.event,
+        given.occurred_on,
+        explanation=given.explanation,
+        has_receipt=bool(given.receipt),
+        collection_days=settings.collection_days,
+        handover_days=settings.handover_days,
+    )
+    detail: dict[str, object] = {}
+    if given.receipt:
+        sha256 = await store_scan(session, given.receipt, "receipt")
+        certificate.receipt_sha256 = sha256
+        detail["receipt_sha256"] = sha256
+    if given.event == "chsi_checked":
+        certificate.chsi_confirmed_at = datetime.now(UTC)
+        certificate.chsi_matches = given.matches_chsi
+        certificate.chsi_detail = given.detail
+        detail["matches_chsi"] = given.matches_chsi
+    if given.detail:
+        detail["note"] = given.detail
+    status = change.status
+    certificate.distribution_state = status.state
+    certificate.notified_on = status.notified_on
+    certificate.collection_due = status.collection_due
+    certificate.collected_on = status.collected_on
+    certificate.handover_due = status.handover_due
+    certificate.handed_on = status.handed_on
+    event = DistributionEvent(
+        number=certificate.number,
+        event=given.event,
+        occurred_on=given.occurred_on,
+        late=change.late,
+        explanation=given.explanation,
+        detail=detail,
+        actor=principal.subject,
+        recorded_at=datetime.now(UTC),
+    )
+    session.add(event)
+    await session.flush()
+    return certificate, event
+
+
+async def overdue(
+    session: AsyncSession, today: date, principal: Principal, centres: list[str] | None
+) -> list[tuple[Certificate, str, date]]:
+    rows = await CertificateRepository(session).overdue(today, principal.centre_filter(centres))
+    found: list[tuple[Certificate, str, date]] = []
+    for certificate in rows:
+        stage = distribution.overdue_stage(status_of(certificate), today)
+        if stage is not None:
+            found.append((certificate, stage[0], stage[1]))
+    return found
+
+
+async def notify_batch(
+    session: AsyncSession,
+    batch_code: str,
+    centres: list[str] | None,
+    on: date,
+    principal: Principal,
+    settings: CertificatesSettings,
+) -> list[Certificate]:
+    """HQ's notice to the centres that a batch's certificates are ready: every valid certificate of
+    the batch still at HQ and not yet notified starts its 15-day collection deadline."""
+    if not principal.is_hq:
+        raise HqOnly("HQ sends the collection notice.")
+    rows = await CertificateRepository(session).of_batch(batch_code, principal.centre_filter(centres))
+    notified: list[Certificate] = []
+    for certificate in rows:
+        if (
+            certificate.status != "valid"
+            or certificate.distribution_state != "at_hq"
+            or certificate.notified_on
+        ):
+            continue
+        change = distribution.apply_event(
+            status_of(certificate),
+            "notified",
+            on,
+            explanation=None,
+            has_receipt=False,
+            collection_days=settings.collection_days,
+            handover_days=settings.handover_days,
+        )
+        certificate.notified_on = change.status.notified_on
+        certificate.collection_due = change.status.collection_due
+        session.add(
+            DistributionEvent(
+                number=certificate.number,
+                event="notified",
+                occurred_on=on,
+                late=False,
+                explanation=None,
+                detail={"batch_code": batch_code},
+                actor=principal.subject,
+                recorded_at=datetime.now(UTC),
+            )
+        )
+        notified.append(certificate)
+    await session.flush()
+    return notified

@@ -1,0 +1,224 @@
+"""Public verification by number and name, share codes, and the lookup log."""
+
+from __future__ import annotations
+
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import segno
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradops_certificates import domain
+from gradops_certificates.domain.verification import VerificationResult, mask_name, names_match, result_of
+from gradops_certificates.models import Certificate, ShareCode, VerificationLookup
+from gradops_certificates.repository import CertificateRepository
+from gradops_certificates.service.issuance import certificate_by_number
+from gradops_certificates.settings import CertificatesSettings
+from gradops_shared.errors import Conflict, InvalidInput, NotFound
+from gradops_shared.principal import Principal
+
+# Crockford-like alphabet: no 0/O, 1/I/L to misread when a code is typed from paper.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 12
+
+
+@dataclass(frozen=True)
+class Caller:
+    client: str | None
+    user_agent: str | None
+    request_id: str | None
+
+
+@dataclass(frozen=True)
+class VerifiedCertificate:
+    kind: str
+    masked_name: str
+    school_name: str
+    level: str
+    major: str
+    graduation_date: date
+
+
+@dataclass(frozen=True)
+class Verification:
+    result: VerificationResult
+    number: str
+    certificate: VerifiedCertificate | None
+
+
+def _log(
+    session: AsyncSession,
+    caller: Caller,
+    *,
+    number: str | None,
+    code: str | None,
+    result: str,
+    name_matched: bool | None,
+) -> None:
+    session.add(
+        VerificationLookup(
+            looked_up_at=datetime.now(UTC),
+            number=(number or "")[:32] or None,
+            share_code=code,
+            result=result,
+            name_matched=name_matched,
+            client=(caller.client or "")[:100] or None,
+            user_agent=(caller.user_agent or "")[:300] or None,
+            request_id=caller.request_id,
+        )
+    )
+
+
+async def _describe(
+    session: AsyncSession, certificate: Certificate, settings: CertificatesSettings
+) -> tuple[VerifiedCertificate, str] | None:
+    student = await CertificateRepository(session).student(certificate.student_no)
+    if student is None or not student.name:
+        return None
+    shown = VerifiedCertificate(
+        kind=certificate.kind,
+        masked_name=mask_name(student.name),
+        school_name=settings.school_name,
+        level=certificate.level,
+        major=student.major,
+        graduation_date=certificate.graduation_date,
+    )
+    return shown, student.name
+
+
+async def verify_number(
+    session: AsyncSession, raw_number: str, name: str, caller: Caller, settings: CertificatesSettings
+) -> Verification | InvalidInput:
+    """A malformed number is refused with its reason (422, returned so the caller raises it after
+    the lookup is logged); a wrong name reads like an unknown number, so the endpoint cannot be
+    used to learn whose certificate a number is."""
+    try:
+        parsed = domain.validate_number(raw_number, education_type_codes=(settings.education_type_code,))
+    except InvalidInput as refused:
+        _log(session, caller, number=raw_number, code=None, result="malformed", name_matched=None)
+        return refused
+    certificate = await CertificateRepository(session).by_number(parsed.number)
+    described = await _describe(session, certificate, settings) if certificate is not None else None
+    if certificate is None or described is None:
+        _log(session, caller, number=parsed.number, code=None, result="unknown", name_matched=None)
+        return Verification("unknown", parsed.number, None)
+    shown, registered_name = described
+    if not names_match(name, registered_name):
+        _log(session, caller, number=parsed.number, code=None, result="unknown", name_matched=False)
+        return Verification("unknown", parsed.number, None)
+    result = result_of(certificate.status)
+    _log(session, caller, number=parsed.number, code=None, result=result, name_matched=True)
+    return Verification(result, parsed.number, shown)
+
+
+def _code_invalid() -> NotFound:
+    return NotFound(
+        "No valid share code with this value (unknown, expired or revoked).",
+        code="certificates.share_code_invalid",
+        message_zh="验证码无效（不存在、已过期或已撤销）",
+    )
+
+
+async def verify_code(
+    session: AsyncSession, code: str, caller: Caller, settings: CertificatesSettings
+) -> Verification | NotFound:
+    """An unknown, expired or revoked code gets one answer (404, returned to be raised after the
+    lookup is logged)."""
+    code = code.strip().upper()
+    share = await CertificateRepository(session).share_code(code)
+    now = datetime.now(UTC)
+    if share is None or share.revoked_at is not None or share.expires_at <= now:
+        _log(session, caller, number=None, code=code[:16], result="invalid_code", name_matched=None)
+        return _code_invalid()
+    certificate = await CertificateRepository(session).by_number(share.number)
+    described = await _describe(session, certificate, settings) if certificate is not None else None
+    if certificate is None or described is None:
+        _log(session, caller, number=share.number, code=code, result="unknown", name_matched=None)
+        return Verification("unknown", share.number, None)
+    result = result_of(certificate.status)
+    _log(session, caller, number=share.number, code=code, result=result, name_matched=None)
+    return Verification(result, share.number, described[0])
+
+
+def _bounded_days(days: int, settings: CertificatesSettings) -> int:
+    if not 1 <= days <= settings.share_code_max_days:
+        raise InvalidInput(
+            f"valid_days must be between 1 and {settings.share_code_max_days}.",
+            code="certificates.share_code_validity",
+            message_zh=f"验证码有效期应为 1 至 {settings.share_code_max_days} 天",
+        )
+    return days
+
+
+async def create_share_code(
+    session: AsyncSession, number: str, valid_days: int, principal: Principal, settings: CertificatesSettings
+) -> ShareCode:
+    certificate = await certificate_by_number(session, number, principal)
+    if certificate.status == "revoked":
+        raise Conflict(
+            "A revoked certificate cannot be shared.", code="certificates.revoked", message_zh="该证书已撤销"
+        )
+    now = datetime.now(UTC)
+    share = ShareCode(
+        code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+        number=certificate.number,
+        created_by=principal.subject,
+        created_at=now,
+        expires_at=now + timedelta(days=_bounded_days(valid_days, settings)),
+    )
+    session.add(share)
+    await session.flush()
+    return share
+
+
+async def owned_share_code(session: AsyncSession, code: str, principal: Principal) -> ShareCode:
+    share = await CertificateRepository(session).share_code(code.strip().upper(), for_update=True)
+    if share is None:
+        raise _code_invalid()
+    # Tenancy follows the certificate (404 for another centre's).
+    await certificate_by_number(session, share.number, principal)
+    return share
+
+
+async def extend_share_code(
+    session: AsyncSession, code: str, valid_days: int, principal: Principal, settings: CertificatesSettings
+) -> ShareCode:
+    share = await owned_share_code(session, code, principal)
+    now = datetime.now(UTC)
+    if share.revoked_at is not None:
+        raise Conflict(
+            "The share code was revoked.", code="certificates.share_code_revoked", message_zh="验证码已撤销"
+        )
+    if share.expires_at <= now:
+        raise Conflict(
+            "The share code has expired; create a new one.",
+            code="certificates.share_code_expired",
+            message_zh="验证码已过期，请重新生成",
+        )
+    share.expires_at = min(
+        share.expires_at + timedelta(days=_bounded_days(valid_days, settings)),
+        now + timedelta(days=settings.share_code_max_days),
+    )
+    await session.flush()
+    return share
+
+
+async def revoke_share_code(session: AsyncSession, code: str, principal: Principal) -> ShareCode:
+    share = await owned_share_code(session, code, principal)
+    if share.revoked_at is None:
+        share.revoked_at = datetime.now(UTC)
+        await session.flush()
+    return share
+
+
+def verification_url(settings: CertificatesSettings, code: str) -> str:
+    return f"{settings.public_base_url.rstrip('/')}/api/v1/verify/codes/{code}"
+
+
+def qr_png(url: str) -> bytes:
+    """The QR carries the verification URL and nothing else (no name, no number)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="png", scale=6, border=4)
+    return buffer.getvalue()
