@@ -110,6 +110,34 @@ async def add_event(session: AsyncSession, table: Table, data: EventData) -> str
     return str(envelope.event_id)
 
 
+async def add_events(session: AsyncSession, table: Table, events: list[EventData]) -> None:
+    """`add_event` for many events in one statement (a whole batch's audit outcomes)."""
+    if not events:
+        return
+    rows = []
+    for data in events:
+        envelope = data.envelope()
+        headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
+        if envelope.request_id:
+            headers["request_id"] = envelope.request_id
+        rows.append(
+            {
+                "event_id": str(envelope.event_id),
+                "topic": data.topic(),
+                "key": envelope.student_no,
+                "event_type": envelope.type,
+                "payload": envelope.model_dump_json().encode(),
+                "headers": headers,
+                "created_at": envelope.occurred_at,
+            }
+        )
+    await session.execute(table.insert(), rows)
+    schema = table.schema or "main"
+    session.info["outbox_schema"] = schema
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(schema)})
+
+
 async def record_processed(
     session: AsyncSession, table: Table, consumer: str, event_id: str, event_type: str
 ) -> bool:

@@ -1,28 +1,220 @@
+"""Every query of the audit service. Bulk reads go in chunks so a batch of 100,000 students costs
+a few dozen queries, not one per student per rule."""
+
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradops_audit.models import ApprovedPhoto, Audit, AuditOutcome, KnownStudent
+from gradops_audit.models import (
+    Application,
+    Audit,
+    AuditException,
+    Batch,
+    KnownStudent,
+    PhotoFact,
+    RuleSetVersion,
+    Transcript,
+)
+
+CHUNK = 5000  # well under PostgreSQL's 32,767 bind parameters and SQLite's limits
+
+
+def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
 
 
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    def add(self, row: Any) -> None:
+        self.session.add(row)
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    # students and their facts
     async def student(self, student_no: str) -> KnownStudent | None:
         return await self.session.get(KnownStudent, student_no)
 
-    async def approved_photo(self, student_no: str, kind: str) -> ApprovedPhoto | None:
-        return await self.session.get(ApprovedPhoto, (student_no, kind))
+    async def photo(self, student_no: str, kind: str) -> PhotoFact | None:
+        return await self.session.get(PhotoFact, (student_no, kind))
 
-    async def outcome(self, student_no: str) -> AuditOutcome | None:
-        query = select(AuditOutcome).where(AuditOutcome.student_no == student_no).with_for_update()
+    async def transcript(self, student_no: str) -> Transcript | None:
+        return await self.session.get(Transcript, student_no)
+
+    async def students_by_no(self, numbers: Sequence[str]) -> dict[str, KnownStudent]:
+        found: dict[str, KnownStudent] = {}
+        for chunk in _chunks(numbers):
+            rows = await self.session.scalars(select(KnownStudent).where(KnownStudent.student_no.in_(chunk)))
+            found.update({s.student_no: s for s in rows})
+        return found
+
+    async def fact_rows(
+        self, numbers: Sequence[str]
+    ) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, Any]]:
+        """Students, photos and transcripts of many students as plain rows (no ORM identity map)."""
+        students: dict[str, Any] = {}
+        photos: dict[str, list[Any]] = defaultdict(list)
+        transcripts: dict[str, Any] = {}
+        s, p, t = KnownStudent.__table__, PhotoFact.__table__, Transcript.__table__
+        for chunk in _chunks(numbers):
+            for row in await self.session.execute(select(s).where(s.c.student_no.in_(chunk))):
+                students[row.student_no] = row
+            for row in await self.session.execute(select(p).where(p.c.student_no.in_(chunk))):
+                photos[row.student_no].append(row)
+            for row in await self.session.execute(select(t).where(t.c.student_no.in_(chunk))):
+                transcripts[row.student_no] = row
+        return students, photos, transcripts
+
+    async def students_of_cohort(
+        self, cutoff_terms: Sequence[str], centres: frozenset[str] | None
+    ) -> list[str]:
+        query = select(KnownStudent.student_no).where(KnownStudent.enrolment_term.in_(cutoff_terms))
+        if centres is not None:
+            query = query.where(KnownStudent.learning_centre.in_(sorted(centres)))
+        return list(await self.session.scalars(query.order_by(KnownStudent.student_no)))
+
+    async def distinct_terms(self) -> list[str]:
+        return list(await self.session.scalars(select(KnownStudent.enrolment_term).distinct()))
+
+    # batches and rule sets
+    async def batch(self, code: str) -> Batch | None:
+        return await self.session.get(Batch, code)
+
+    async def batches(self) -> list[Batch]:
+        return list(await self.session.scalars(select(Batch).order_by(Batch.code.desc())))
+
+    async def rule_set_versions(self) -> list[RuleSetVersion]:
+        return list(await self.session.scalars(select(RuleSetVersion)))
+
+    async def latest_rule_set_version(self, code: str) -> int:
+        latest = await self.session.scalar(
+            select(func.max(RuleSetVersion.version)).where(RuleSetVersion.code == code)
+        )
+        return int(latest or 0)
+
+    # applications
+    async def application(self, batch_code: str, student_no: str) -> Application | None:
+        query = select(Application).where(
+            Application.batch_code == batch_code, Application.student_no == student_no
+        )
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def open_applications_of(self, student_no: str) -> list[Application]:
+        query = select(Application).where(Application.student_no == student_no, Application.state == "open")
+        return list(await self.session.scalars(query.order_by(Application.seq).with_for_update()))
+
+    async def applications_of_students(self, numbers: Sequence[str]) -> dict[str, list[Application]]:
+        found: dict[str, list[Application]] = defaultdict(list)
+        for chunk in _chunks(numbers):
+            for app in await self.session.scalars(
+                select(Application).where(Application.student_no.in_(chunk))
+            ):
+                found[app.student_no].append(app)
+        return found
+
+    async def batch_applications(
+        self, batch_code: str, *, states: Sequence[str] = ("open",), student_nos: Sequence[str] | None = None
+    ) -> list[Application]:
+        """In submission order: HQ works first come, first served."""
+        query = select(Application).where(Application.batch_code == batch_code, Application.state.in_(states))
+        if student_nos is None:
+            return list(await self.session.scalars(query.order_by(Application.seq)))
+        found: list[Application] = []
+        for chunk in _chunks(list(student_nos)):
+            found += await self.session.scalars(query.where(Application.student_no.in_(chunk)))
+        return sorted(found, key=lambda a: a.seq)
+
+    async def update_applications(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(update(Application), rows)
+
+    async def list_batch_audits(
+        self,
+        batch_code: str,
+        *,
+        result: str | None,
+        centres: frozenset[str] | None,
+        application_type: str | None,
+        after_seq: int,
+        limit: int,
+    ) -> tuple[list[tuple[Application, Audit | None]], int]:
+        query = (
+            select(Application, Audit)
+            .outerjoin(Audit, Audit.id == Application.last_audit_id)
+            .where(Application.batch_code == batch_code)
+        )
+        if result == "passed":
+            query = query.where(Application.passed.is_(True))
+        elif result == "failed":
+            query = query.where(Application.passed.is_(False))
+        elif result == "deferred":
+            query = query.where(Application.state == "deferred")
+        if centres is not None:
+            query = query.where(Application.learning_centre.in_(sorted(centres)))
+        if application_type:
+            query = query.where(Application.type == application_type)
+        count = await self.session.scalar(select(func.count()).select_from(query.subquery()))
+        page = await self.session.execute(
+            query.where(Application.seq > after_seq).order_by(Application.seq).limit(limit + 1)
+        )
+        return [(a, b) for a, b in page.tuples()], int(count or 0)
+
+    # audits
+    async def insert_audits(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(Audit), rows)
+
+    async def audit(self, audit_id: str) -> Audit | None:
+        return await self.session.get(Audit, audit_id)
 
     async def latest_audit(self, student_no: str) -> Audit | None:
-        query = select(Audit).where(Audit.student_no == student_no).order_by(Audit.created_at.desc()).limit(1)
+        query = (
+            select(Audit)
+            .where(Audit.student_no == student_no, Audit.what_if.is_(False))
+            .order_by(Audit.created_at.desc(), Audit.id.desc())
+            .limit(1)
+        )
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    def add(self, row: KnownStudent | ApprovedPhoto | Audit | AuditOutcome) -> None:
-        self.session.add(row)
+    async def audits_of(
+        self, student_no: str, *, what_if: bool | None, before: tuple[datetime, str] | None, limit: int
+    ) -> list[Audit]:
+        query = select(Audit).where(Audit.student_no == student_no)
+        if what_if is not None:
+            query = query.where(Audit.what_if.is_(what_if))
+        if before is not None:
+            created, audit_id = before
+            query = query.where(
+                or_(Audit.created_at < created, (Audit.created_at == created) & (Audit.id < audit_id))
+            )
+        query = query.order_by(Audit.created_at.desc(), Audit.id.desc()).limit(limit + 1)
+        return list(await self.session.scalars(query))
+
+    # exceptions
+    async def exception(self, exception_id: str) -> AuditException | None:
+        return await self.session.get(AuditException, exception_id)
+
+    async def exceptions_of(self, student_no: str, *, active_only: bool) -> list[AuditException]:
+        query = select(AuditException).where(AuditException.student_no == student_no)
+        if active_only:
+            query = query.where(AuditException.revoked_at.is_(None))
+        return list(await self.session.scalars(query.order_by(AuditException.granted_at)))
+
+    async def active_exceptions(self, numbers: Sequence[str]) -> dict[str, list[AuditException]]:
+        found: dict[str, list[AuditException]] = defaultdict(list)
+        for chunk in _chunks(numbers):
+            query = select(AuditException).where(
+                AuditException.student_no.in_(chunk), AuditException.revoked_at.is_(None)
+            )
+            for row in await self.session.scalars(query.order_by(AuditException.granted_at)):
+                found[row.student_no].append(row)
+        return found
