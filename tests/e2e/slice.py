@@ -8,7 +8,14 @@ from typing import Any
 
 import httpx
 
-from tests.factories import jpeg, student_no, student_payload
+from tests.factories import (
+    jpeg,
+    open_batch_code,
+    open_batch_payload,
+    student_no,
+    student_payload,
+    transcript_payload,
+)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -30,6 +37,18 @@ async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     assert created.json()["status"] == "enrolled"
     assert created.json()["id_number_masked"].startswith("*****")
 
+    # The graduation audit: a batch open for applications, the LMS's transcript, the application.
+    batch = open_batch_code()
+    opened = await client.put(f"/api/v1/graduation-batches/{batch}", json=open_batch_payload())
+    assert opened.status_code in (200, 201), opened.text
+    transcript = await client.put(f"/api/v1/students/{number}/transcript", json=transcript_payload())
+    assert transcript.status_code == 200, transcript.text
+    applied = await client.post(
+        f"/api/v1/graduation-batches/{batch}/applications", json={"type": "graduate", "student_nos": [number]}
+    )
+    assert applied.status_code == 201, applied.text
+    assert applied.json()["items"][0]["failed_checks"] == ["audit.graduation_photo_approved"]
+
     submitted = await client.post(
         f"/api/v1/students/{number}/photos",
         data={"kind": "graduation"},
@@ -49,6 +68,17 @@ async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
         "kind": "graduation",
     }
 
+    # PhotoApproved re-audits the application without anyone asking; HQ then signs it off.
+    deadline = time.monotonic() + 30
+    while (audit := (await client.get(f"/api/v1/students/{number}/audit")).json())["result"] != "passed":
+        assert time.monotonic() < deadline, audit
+        await asyncio.sleep(0.1)
+    signed = await client.post(
+        f"/api/v1/graduation-batches/{batch}/sign-offs", json={"student_nos": [number]}
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["signed_off"] == [number]
+
     certificate = await wait_for(client, f"/api/v1/students/{number}/certificate")
     assert certificate.status_code == 200, certificate.text
     body = certificate.json()
@@ -57,8 +87,6 @@ async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     assert body["number"][10:12] == "06"  # 专科
     assert body["status"] == "valid"
 
-    audit = (await client.get(f"/api/v1/students/{number}/audit")).json()
-    assert audit["result"] == "passed"
     assert all(check["passed"] for check in audit["checks"])
 
     by_number = await client.get(f"/api/v1/certificates/{body['number']}")

@@ -92,6 +92,7 @@ def process_env(config: StackConfig) -> dict[str, str]:
             "GRADOPS_KAFKA_BOOTSTRAP": config.kafka_bootstrap,
             "GRADOPS_TOPIC_PREFIX": config.topic_prefix,
             "GRADOPS_PHOTO_REGISTRY_URL": f"http://127.0.0.1:{config.api_port('registry')}",
+            "GRADOPS_AUDIT_REGISTRY_URL": f"http://127.0.0.1:{config.api_port('registry')}",
             "GRADOPS_GATEWAY_SERVICES": json.dumps(
                 {s: f"http://127.0.0.1:{config.api_port(s)}" for s in SERVICE_ORDER}
             ),
