@@ -330,8 +330,12 @@ def router() -> APIRouter:
         principal: Annotated[Principal, requires("audit:write")],
     ) -> schemas.ApplicationsOut:
         async with runtime_from(request).db.transaction() as session:
-            if body.student_nos and len(body.student_nos) == 1:
-                await _known_student(request, session, principal, body.student_nos[0], ask_registry=True)
+            if body.student_nos:
+                # Students whose StudentRegistered has not arrived yet are asked of the registry.
+                known = await AuditRepository(session).students_by_no(body.student_nos)
+                for number in dict.fromkeys(body.student_nos):
+                    if number not in known:
+                        await _known_student(request, session, principal, number, ask_registry=True)
             submitted = await applications.submit_applications(
                 session, code, body, principal, _settings(request), today=service.today_utc()
             )

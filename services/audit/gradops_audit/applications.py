@@ -91,16 +91,7 @@ async def submit_applications(
         for number in numbers:
             student = students.get(number)
             if student is None or not principal.sees_centre(student.learning_centre):
-                raise (
-                    InvalidInput(
-                        f"No student with number {number}.",
-                        code="audit.student_not_found",
-                        message_zh=f"学号 {number} 的学生不存在",
-                        extra={"student_no": number},
-                    )
-                    if len(numbers) > 1
-                    else _not_found(number)
-                )
+                raise _not_found(number)
             refusal = _refusal(student, number, batch, data.type)
             if refusal:
                 raise Conflict(

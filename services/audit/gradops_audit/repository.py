@@ -166,7 +166,7 @@ class AuditRepository:
         page = await self.session.execute(
             query.where(Application.seq > after_seq).order_by(Application.seq).limit(limit + 1)
         )
-        return [(a, b) for a, b in page.tuples()], int(count or 0)
+        return [(row[0], row[1]) for row in page], int(count or 0)
 
     # audits
     async def insert_audits(self, rows: list[dict[str, Any]]) -> None:

@@ -253,7 +253,8 @@ async def audit_applications(
         )
         audits.append(row)
         passed, failed = evaluation.result.passed, evaluation.result.failed_codes
-        changed = app.passed is None or app.passed != passed or (not passed and app.failed_checks != failed)
+        # An outcome is pass or fail: a failure whose reasons shift is announced once, when it began.
+        changed = app.passed is None or app.passed != passed
         change: dict[str, Any] = {
             "seq": app.seq,
             "last_audit_id": row["id"],
