@@ -130,7 +130,7 @@ def test_secondary_vocational_students_need_their_diploma_proof() -> None:
 
 
 def test_credits_count_passed_courses_only_and_report_measured_and_expected() -> None:
-    failing = tuple(replace(c, score=59) if c.category == "elective" else c for c in courses())
+    failing = tuple(c._replace(score=59) if c.category == "elective" else c for c in courses())
     result = engine.audit(facts(transcript=transcript(courses=failing)), JUNIOR)
     total = next(c for c in result.checks if c.code == "audit.credits_total")
     assert total.outcome == "failed" and total.measured == 60 + 8 and total.expected == 76
@@ -144,8 +144,8 @@ def test_practice_credits_have_their_own_minimum() -> None:
 
 def test_required_courses_name_what_is_missing() -> None:
     plan = list(courses())
-    plan[0] = replace(plan[0], score=None)
-    plan[1] = replace(plan[1], score=59.5)
+    plan[0] = plan[0]._replace(score=None)
+    plan[1] = plan[1]._replace(score=59.5)
     result = engine.audit(facts(transcript=transcript(courses=tuple(plan))), JUNIOR)
     check = next(c for c in result.checks if c.code == "audit.required_courses")
     assert check.outcome == "failed" and check.missing == ["R0", "R1"]
@@ -159,7 +159,7 @@ def test_a_rule_set_can_require_a_course_the_transcript_lacks() -> None:
 
 
 def test_a_pass_fail_course_counts_without_a_score() -> None:
-    plan = tuple(replace(c, score=None, passed=True) if c.code == "R0" else c for c in courses())
+    plan = tuple(c._replace(score=None, passed=True) if c.code == "R0" else c for c in courses())
     assert engine.audit(facts(transcript=transcript(courses=plan)), JUNIOR).passed
 
 
@@ -278,7 +278,7 @@ def test_a_waiver_lapses_when_the_new_rule_set_has_no_such_rule() -> None:
 
 def test_a_substitute_course_counts_for_a_required_one_while_it_is_required() -> None:
     plan = list(courses())
-    plan[0] = replace(plan[0], score=40)
+    plan[0] = plan[0]._replace(score=40)
     plan.append(Course("S1", "替代课程", 6, "elective", score=88))
     student = facts(transcript=transcript(courses=tuple(plan)))
     grant = Grant("g2", "substitute_course", course_code="R0", substitute_code="S1")
@@ -287,7 +287,7 @@ def test_a_substitute_course_counts_for_a_required_one_while_it_is_required() ->
     assert result.passed and result.grants[0].status == "applied"
 
     # After a change of major R0 is no longer required: the substitution lapses and says so.
-    new_plan = tuple(replace(c, category="elective") if c.code == "R0" else c for c in plan)
+    new_plan = tuple(c._replace(category="elective") if c.code == "R0" else c for c in plan)
     moved = engine.audit(
         replace(student, major="会计", transcript=transcript(courses=new_plan)), JUNIOR, grants=[grant]
     )
@@ -296,7 +296,7 @@ def test_a_substitute_course_counts_for_a_required_one_while_it_is_required() ->
 
 def test_a_substitute_that_did_not_pass_does_not_count() -> None:
     plan = list(courses())
-    plan[0] = replace(plan[0], score=40)
+    plan[0] = plan[0]._replace(score=40)
     plan.append(Course("S1", "替代课程", 6, "elective", score=50))
     grant = Grant("g2", "substitute_course", course_code="R0", substitute_code="S1")
     result = engine.audit(facts(transcript=transcript(courses=tuple(plan))), JUNIOR, grants=[grant])

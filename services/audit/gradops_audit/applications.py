@@ -219,7 +219,7 @@ async def run_batch(
 ) -> BatchRunStats:
     """Re-audits every open application of the batch, in submission order (after a rule change)."""
     await get_batch(session, batch_code)
-    applications = await AuditRepository(session).batch_applications(batch_code)
+    applications = await AuditRepository(session).batch_application_rows(batch_code)
     return await audit_applications(
         session, applications, trigger="BatchAuditRun", settings=settings, actor=actor
     )
@@ -250,7 +250,7 @@ async def sign_off(
     now = datetime.now(UTC)
     events: list[EventData] = []
     signed: list[str] = []
-    updates = []
+    seqs: list[int] = []
     for app in applications:
         student = students.get(app.student_no)
         if app.passed is not True or student is None:
@@ -274,9 +274,9 @@ async def sign_off(
         events.append(
             passed_event(app, app.last_audit_id, degree.get(app.last_audit_id), student.level, batch, student)
         )
-        updates.append({"seq": app.seq, "state": "signed_off", "signed_off_by": actor, "signed_off_at": now})
+        seqs.append(app.seq)
         signed.append(app.student_no)
-    await repo.update_applications(updates)
+    await repo.mark_signed_off(seqs, actor, now)
     await add_events(session, outbox, events)
     return signed, skipped
 

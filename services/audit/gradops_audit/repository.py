@@ -3,12 +3,13 @@ a few dozen queries, not one per student per rule."""
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_audit.models import (
@@ -23,6 +24,7 @@ from gradops_audit.models import (
 )
 
 CHUNK = 5000  # well under PostgreSQL's 32,767 bind parameters and SQLite's limits
+APPLICATIONS = cast(Table, Application.__table__)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -133,9 +135,57 @@ class AuditRepository:
             found += await self.session.scalars(query.where(Application.student_no.in_(chunk)))
         return sorted(found, key=lambda a: a.seq)
 
-    async def update_applications(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            await self.session.execute(update(Application), rows)
+    async def batch_application_rows(self, batch_code: str) -> list[Any]:
+        """Open applications as plain rows (no ORM identity map: a batch may hold 100,000)."""
+        t = APPLICATIONS
+        query = select(t).where(t.c.batch_code == batch_code, t.c.state == "open").order_by(t.c.seq)
+        return list(await self.session.execute(query))
+
+    @property
+    def on_postgres(self) -> bool:
+        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
+
+    async def record_outcomes(self, outcomes: list[tuple[int, str, bool, list[str]]]) -> None:
+        """(seq, audit id, passed, failed checks) per application: one statement on PostgreSQL."""
+        if not outcomes:
+            return
+        if self.on_postgres:
+            await self.session.execute(
+                text(
+                    "UPDATE audit.applications AS a SET last_audit_id = v.audit_id, passed = v.passed, "
+                    "failed_checks = v.failed::json FROM unnest(CAST(:seqs AS bigint[]), "
+                    "CAST(:ids AS varchar[]), CAST(:passed AS boolean[]), CAST(:failed AS text[])) "
+                    "AS v(seq, audit_id, passed, failed) WHERE a.seq = v.seq"
+                ),
+                {
+                    "seqs": [o[0] for o in outcomes],
+                    "ids": [o[1] for o in outcomes],
+                    "passed": [o[2] for o in outcomes],
+                    "failed": [json.dumps(o[3]) for o in outcomes],
+                },
+            )
+            return
+        table = APPLICATIONS
+        await self.session.execute(
+            update(table)
+            .where(table.c.seq == bindparam("b_seq"))
+            .values(
+                last_audit_id=bindparam("b_id"),
+                passed=bindparam("b_passed"),
+                failed_checks=bindparam("b_failed"),
+            ),
+            [{"b_seq": s, "b_id": i, "b_passed": p, "b_failed": f} for s, i, p, f in outcomes],
+        )
+
+    async def mark_signed_off(self, seqs: list[int], actor: str, at: datetime) -> None:
+        table = APPLICATIONS
+        for start in range(0, len(seqs), CHUNK):
+            chunk = seqs[start : start + CHUNK]
+            await self.session.execute(
+                update(table)
+                .where(table.c.seq.in_(chunk))
+                .values(state="signed_off", signed_off_by=actor, signed_off_at=at)
+            )
 
     async def list_batch_audits(
         self,
@@ -170,8 +220,27 @@ class AuditRepository:
 
     # audits
     async def insert_audits(self, rows: list[dict[str, Any]]) -> None:
-        if rows:
+        """Stores runs in bulk: PostgreSQL's COPY in the session's own transaction (a batch of
+        100,000 runs in seconds), a multi-row INSERT elsewhere."""
+        if not rows:
+            return
+        if not self.on_postgres:
             await self.session.execute(insert(Audit), rows)
+            return
+        columns = list(rows[0])
+        json_columns = {"scenario", "checks", "exceptions"}
+        records = [
+            tuple(
+                json.dumps(row[c], ensure_ascii=False) if c in json_columns and row[c] is not None else row[c]
+                for c in columns
+            )
+            for row in rows
+        ]
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            "audits", schema_name="audit", columns=columns, records=records
+        )
 
     async def audit(self, audit_id: str) -> Audit | None:
         return await self.session.get(Audit, audit_id)

@@ -23,6 +23,7 @@ from gradops_shared.errors import NotFound
 from gradops_shared.outbox import add_events
 
 CLOSED_STATUSES = frozenset({"graduated"})
+AUTO_SIGN_OFF = "auto_sign_off"  # the actor recorded when settings sign off by themselves
 
 
 def student_not_found(student_no: str) -> NotFound:
@@ -54,13 +55,13 @@ def transcript_from_row(row: Any) -> Transcript:
     return Transcript(
         courses=tuple(
             Course(
-                code=c["code"],
-                name=c.get("name", ""),
-                credits=float(c.get("credits", 0)),
-                category=c["category"],
-                score=c.get("score"),
-                passed=c.get("passed"),
-                published=c.get("published", True),
+                c["code"],
+                c.get("name", ""),
+                float(c.get("credits", 0)),
+                c["category"],
+                c.get("score"),
+                c.get("passed"),
+                c.get("published", True),
             )
             for c in row.courses
         ),
@@ -69,6 +70,7 @@ def transcript_from_row(row: Any) -> Transcript:
         english_exam=row.english_exam,
         english_score=row.english_score,
         english_passed=row.english_passed,
+        fingerprint=repr(row.courses),
     )
 
 
@@ -203,16 +205,16 @@ class BatchRunStats:
 
 async def audit_applications(
     session: AsyncSession,
-    applications: list[Application],
+    applications: Sequence[Any],
     *,
     trigger: str,
     settings: AuditSettings,
     actor: str | None = None,
     book: RuleBook | None = None,
 ) -> BatchRunStats:
-    """Audits open applications in submission order, in bulk: a handful of queries for the facts,
-    the pure rules per student, one insert of the runs, one update of the applications and one of
-    the outbox. AuditFailed goes out only when an application's outcome changes."""
+    """Audits open applications (ORM objects or plain rows) in submission order, in bulk: a handful
+    of queries for the facts, the pure rules per student, one insert of the runs, one update of the
+    applications and one of the outbox. AuditFailed goes out only when an outcome flips."""
     repo = AuditRepository(session)
     stats = BatchRunStats()
     todo = sorted((a for a in applications if a.state == "open"), key=lambda a: a.seq)
@@ -225,7 +227,8 @@ async def audit_applications(
     batch_rows = {code: await repo.batch(code) for code in {a.batch_code for a in todo}}
     now = datetime.now(UTC)
     audits: list[dict[str, Any]] = []
-    updates: list[dict[str, Any]] = []
+    outcomes: list[tuple[int, str, bool, list[str]]] = []
+    signed: list[Any] = []
     events: list[EventData] = []
     for app in todo:
         facts = facts_from_rows(
@@ -255,12 +258,7 @@ async def audit_applications(
         passed, failed = evaluation.result.passed, evaluation.result.failed_codes
         # An outcome is pass or fail: a failure whose reasons shift is announced once, when it began.
         changed = app.passed is None or app.passed != passed
-        change: dict[str, Any] = {
-            "seq": app.seq,
-            "last_audit_id": row["id"],
-            "passed": passed,
-            "failed_checks": failed,
-        }
+        outcomes.append((app.seq, row["id"], passed, failed))
         if changed and not passed:
             events.append(
                 AuditFailed(
@@ -282,19 +280,23 @@ async def audit_applications(
                     students.get(app.student_no),
                 )
             )
-            change.update(state="signed_off", signed_off_by="auto_sign_off", signed_off_at=now)
-            stats.signed_off += 1
-        updates.append(change)
+            signed.append(app)
         stats.audited += 1
         stats.passed += passed
         stats.failed += not passed
     await repo.insert_audits(audits)
-    await repo.update_applications(updates)
-    # The ORM objects in this session must see what the bulk update wrote, without being dirtied.
-    for app, change in zip(todo, updates, strict=True):
-        for key, value in change.items():
-            if key != "seq":
+    await repo.record_outcomes(outcomes)
+    await repo.mark_signed_off([a.seq for a in signed], AUTO_SIGN_OFF, now)
+    stats.signed_off = len(signed)
+    # The ORM objects in this session must see what the bulk updates wrote, without being dirtied.
+    for app, (_seq, audit_id, passed, failed) in zip(todo, outcomes, strict=True):
+        if isinstance(app, Application):
+            for key, value in (("last_audit_id", audit_id), ("passed", passed), ("failed_checks", failed)):
                 set_committed_value(app, key, value)
+    for app in (a for a in signed if isinstance(a, Application)):
+        set_committed_value(app, "state", "signed_off")
+        set_committed_value(app, "signed_off_by", AUTO_SIGN_OFF)
+        set_committed_value(app, "signed_off_at", now)
     await add_events(session, outbox, events)
     stats.events = len(events)
     return stats
