@@ -30,14 +30,10 @@ async def wait_for(client: httpx.AsyncClient, path: str, *, timeout_s: float = 3
         await asyncio.sleep(0.1)
 
 
-async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
-    number = student_no()
-    created = await client.put(f"/api/v1/students/{number}", json=student_payload(level="junior_college"))
-    assert created.status_code == 201, created.text
-    assert created.json()["status"] == "enrolled"
-    assert created.json()["id_number_masked"].startswith("*****")
-
-    # The graduation audit: a batch open for applications, the LMS's transcript, the application.
+async def apply_to_graduate(client: httpx.AsyncClient, number: str) -> str:
+    """The graduation audit's part before the photo: a batch open for applications (the next
+    quarterly one), the LMS's transcript that meets the rule set, a `graduate` application (audited
+    at once: it fails only for want of the photo). Returns the batch code."""
     batch = open_batch_code()
     opened = await client.put(f"/api/v1/graduation-batches/{batch}", json=open_batch_payload())
     assert opened.status_code in (200, 201), opened.text
@@ -48,6 +44,26 @@ async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     )
     assert applied.status_code == 201, applied.text
     assert applied.json()["items"][0]["failed_checks"] == ["audit.graduation_photo_approved"]
+    return batch
+
+
+async def sign_off(client: httpx.AsyncClient, batch: str, number: str) -> None:
+    """HQ signs off the passing audit: AuditPassed, then the certificate."""
+    signed = await client.post(
+        f"/api/v1/graduation-batches/{batch}/sign-offs", json={"student_nos": [number]}
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["signed_off"] == [number], signed.text
+
+
+async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
+    number = student_no()
+    created = await client.put(f"/api/v1/students/{number}", json=student_payload(level="junior_college"))
+    assert created.status_code == 201, created.text
+    assert created.json()["status"] == "enrolled"
+    assert created.json()["id_number_masked"].startswith("*****")
+
+    batch = await apply_to_graduate(client, number)
 
     submitted = await client.post(
         f"/api/v1/students/{number}/photos",
@@ -73,11 +89,7 @@ async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     while (audit := (await client.get(f"/api/v1/students/{number}/audit")).json())["result"] != "passed":
         assert time.monotonic() < deadline, audit
         await asyncio.sleep(0.1)
-    signed = await client.post(
-        f"/api/v1/graduation-batches/{batch}/sign-offs", json={"student_nos": [number]}
-    )
-    assert signed.status_code == 200, signed.text
-    assert signed.json()["signed_off"] == [number]
+    await sign_off(client, batch, number)
 
     certificate = await wait_for(client, f"/api/v1/students/{number}/certificate")
     assert certificate.status_code == 200, certificate.text
