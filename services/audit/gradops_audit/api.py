@@ -359,7 +359,7 @@ def router() -> APIRouter:
         async with runtime_from(request).db.transaction() as session:
             stats = await applications.run_batch(session, code, principal.subject, _settings(request))
         return schemas.AuditRunOut(
-            batch_code=code, seconds=round(time.perf_counter() - began, 3), **stats.__dict__
+            batch_code=code, seconds=round(time.perf_counter() - began, 3), **stats.figures()
         )
 
     @api.post(

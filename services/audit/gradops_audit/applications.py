@@ -6,6 +6,8 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from types import SimpleNamespace
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -34,7 +36,7 @@ from gradops_shared.principal import Principal
 
 @dataclass
 class Submitted:
-    applications: list[Application] = field(default_factory=list)
+    applications: list[Any] = field(default_factory=list)  # ORM objects or refreshed plain rows
     skipped: list[schemas.SkippedOut] = field(default_factory=list)
 
 
@@ -106,6 +108,7 @@ async def submit_applications(
     result = Submitted()
     now = datetime.now(UTC)
     new: list[Application] = []
+    fresh: list[dict[str, Any]] = []
     for number in numbers:
         student = students[number]
         if data.selection is not None and _refusal(student, number, batch, data.type):
@@ -132,15 +135,23 @@ async def submit_applications(
             result.skipped.append(schemas.SkippedOut(student_no=number, code=code, reason=en))
             continue
         if here is None:
-            here = Application(
-                id=str(uuid.uuid4()),
-                batch_code=batch_code,
-                student_no=number,
-                learning_centre=student.learning_centre,
-                submitted_at=now,
+            # New applications are written in bulk below (a selection may hold 100,000).
+            fresh.append(
+                {
+                    "id": str(uuid.uuid4()),
+                    "batch_code": batch_code,
+                    "student_no": number,
+                    "learning_centre": student.learning_centre,
+                    "type": data.type,
+                    "state": "deferred" if data.type == "defer" else "open",
+                    "round_no": window.number,
+                    "secondary_vocational_proof": data.secondary_vocational_proof,
+                    "submitted_by": principal.subject,
+                    "submitted_at": now,
+                }
             )
-            session.add(here)
-        elif data.selection is not None:
+            continue
+        if data.selection is not None:
             result.skipped.append(
                 schemas.SkippedOut(
                     student_no=number,
@@ -158,11 +169,25 @@ async def submit_applications(
         here.passed, here.failed_checks, here.last_audit_id = None, None, None
         new.append(here)
     await session.flush()
-    await audit_applications(
-        session, new, trigger="ApplicationSubmitted", settings=settings, actor=principal.subject
+    submitted: list[Any] = [*new, *await repo.insert_applications(fresh)]
+    stats = await audit_applications(
+        session, submitted, trigger="ApplicationSubmitted", settings=settings, actor=principal.subject
     )
-    result.applications = sorted(new, key=lambda a: a.seq)
+    result.applications = sorted((_current(a, stats) for a in submitted), key=lambda a: a.seq)
     return result
+
+
+def _current(app: Any, stats: BatchRunStats) -> Any:
+    """An application as it stands after its first audit (plain rows are not refreshed)."""
+    if isinstance(app, Application):
+        return app
+    view = SimpleNamespace(**app._mapping)
+    outcome = stats.outcomes.get(view.seq)
+    if outcome is not None:
+        view.last_audit_id, view.passed, view.failed_checks = outcome
+    if view.seq in stats.signed_seqs:
+        view.state = "signed_off"
+    return view
 
 
 def _not_found(number: str) -> Exception:

@@ -141,6 +141,30 @@ class AuditRepository:
         query = select(t).where(t.c.batch_code == batch_code, t.c.state == "open").order_by(t.c.seq)
         return list(await self.session.execute(query))
 
+    async def insert_applications(self, rows: list[dict[str, Any]]) -> list[Any]:
+        """New applications in bulk, in the given (submission) order; returns them as plain rows
+        with their `seq`. PostgreSQL: COPY; elsewhere a multi-row INSERT."""
+        if not rows:
+            return []
+        t = APPLICATIONS
+        if self.on_postgres:
+            columns = list(rows[0])
+            connection = await self.session.connection()
+            raw = await connection.get_raw_connection()
+            await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+                "applications",
+                schema_name="audit",
+                columns=columns,
+                records=[tuple(r[c] for c in columns) for r in rows],
+            )
+        else:
+            await self.session.execute(insert(t), rows)
+        found: list[Any] = []
+        ids = [r["id"] for r in rows]
+        for chunk in _chunks(ids):
+            found += await self.session.execute(select(t).where(t.c.id.in_(chunk)))
+        return sorted(found, key=lambda r: r.seq)
+
     @property
     def on_postgres(self) -> bool:
         return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -201,6 +201,11 @@ class BatchRunStats:
     failed: int = 0
     events: int = 0
     signed_off: int = 0
+    outcomes: dict[int, tuple[str, bool, list[str]]] = field(default_factory=dict)  # seq → run
+    signed_seqs: set[int] = field(default_factory=set)
+
+    def figures(self) -> dict[str, int]:
+        return {k: getattr(self, k) for k in ("audited", "passed", "failed", "events", "signed_off")}
 
 
 async def audit_applications(
@@ -288,6 +293,8 @@ async def audit_applications(
     await repo.record_outcomes(outcomes)
     await repo.mark_signed_off([a.seq for a in signed], AUTO_SIGN_OFF, now)
     stats.signed_off = len(signed)
+    stats.outcomes = {seq: (audit_id, passed, failed) for seq, audit_id, passed, failed in outcomes}
+    stats.signed_seqs = {a.seq for a in signed}
     # The ORM objects in this session must see what the bulk updates wrote, without being dirtied.
     for app, (_seq, audit_id, passed, failed) in zip(todo, outcomes, strict=True):
         if isinstance(app, Application):
