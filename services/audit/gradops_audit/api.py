@@ -493,7 +493,7 @@ def router() -> APIRouter:
             repo = AuditRepository(session)
             what_if = None if kind == "all" else kind == "what_if"
             rows = await repo.audits_of(student_no, what_if=what_if, before=before, limit=limit)
-            count = len(await repo.audits_of(student_no, what_if=what_if, before=None, limit=10_000))
+            count = await repo.count_audits_of(student_no, what_if=what_if)
         page = rows[:limit]
         return schemas.AuditPage(
             items=[audit_out(a) for a in page],

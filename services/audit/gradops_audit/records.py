@@ -306,7 +306,10 @@ async def what_if(
         with_degree=data.application_type == "graduate_with_degree",
     )
     scenario = data.model_dump(mode="json", exclude_none=True)
-    scenario["inputs"] = {k: (asdict(v) if k == "transcript" else v) for k, v in changes.items()}
+    scenario["inputs"] = {
+        k: ({f: x for f, x in asdict(v).items() if f != "fingerprint"} if k == "transcript" else v)
+        for k, v in changes.items()
+    }
     row = audit_row(
         evaluation,
         batch_code=application.batch_code if application else "",

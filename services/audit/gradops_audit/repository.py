@@ -25,6 +25,7 @@ from gradops_audit.models import (
 
 CHUNK = 5000  # well under PostgreSQL's 32,767 bind parameters and SQLite's limits
 APPLICATIONS = cast(Table, Application.__table__)
+COPY_FROM = 200  # rows; below this a plain INSERT beats COPY's set-up (one student's re-audit)
 
 
 def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -147,7 +148,7 @@ class AuditRepository:
         if not rows:
             return []
         t = APPLICATIONS
-        if self.on_postgres:
+        if self.on_postgres and len(rows) >= COPY_FROM:
             columns = list(rows[0])
             connection = await self.session.connection()
             raw = await connection.get_raw_connection()
@@ -248,7 +249,7 @@ class AuditRepository:
         100,000 runs in seconds), a multi-row INSERT elsewhere."""
         if not rows:
             return
-        if not self.on_postgres:
+        if not self.on_postgres or len(rows) < COPY_FROM:
             await self.session.execute(insert(Audit), rows)
             return
         columns = list(rows[0])
@@ -277,6 +278,12 @@ class AuditRepository:
             .limit(1)
         )
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def count_audits_of(self, student_no: str, *, what_if: bool | None) -> int:
+        query = select(func.count()).select_from(Audit).where(Audit.student_no == student_no)
+        if what_if is not None:
+            query = query.where(Audit.what_if.is_(what_if))
+        return int(await self.session.scalar(query) or 0)
 
     async def audits_of(
         self, student_no: str, *, what_if: bool | None, before: tuple[datetime, str] | None, limit: int
