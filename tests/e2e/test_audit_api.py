@@ -170,6 +170,16 @@ async def test_applications_outside_the_window_or_the_cohort_are_refused_and_cha
     assert_problem(await apply(client, [number], "graduate_with_degree"), 409, "audit.degree_not_available")
     assert_problem(await apply(client, ["2099999999"]), 404, "audit.student_not_found")
     assert_problem(await client.get(f"/api/v1/students/{number}/audit"), 404, "audit.not_found")
+    twice = transcript_payload()
+    twice["courses"].append(dict(twice["courses"][0]))
+    assert_problem(
+        await client.put(f"/api/v1/students/{number}/transcript", json=twice),
+        422,
+        "audit.transcript_duplicate_course",
+    )
+    assert_problem(
+        await client.get(f"/api/v1/students/{number}/transcript"), 404, "audit.transcript_not_found"
+    )
     listed = (await client.get(f"/api/v1/graduation-batches/{BATCH}/audits")).json()
     assert listed == {"items": [], "next_cursor": None, "count": 0}
 

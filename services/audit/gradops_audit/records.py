@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
@@ -82,8 +83,8 @@ def rounds_of(batch: Batch) -> list[batches.Round]:
 
 
 def _check_transcript(student_no: str, data: schemas.TranscriptIn) -> None:
-    seen: set[str] = set()
-    duplicates = sorted({c.code for c in data.courses if c.code in seen or seen.add(c.code)})  # type: ignore[func-returns-value]
+    counts = Counter(c.code for c in data.courses)
+    duplicates = sorted(code for code, n in counts.items() if n > 1)
     if duplicates:
         raise InvalidInput(
             f"Course codes repeat in the transcript of {student_no}: {', '.join(duplicates)}.",

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, Text, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import cast as cast_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_audit.models import (
@@ -68,12 +69,19 @@ class AuditRepository:
         photos: dict[str, list[Any]] = defaultdict(list)
         transcripts: dict[str, Any] = {}
         s, p, t = KnownStudent.__table__, PhotoFact.__table__, Transcript.__table__
+        # The courses come as their stored JSON text: parsed once by the caller, and the text itself
+        # is the transcript's fingerprint in the inputs digest.
+        transcript_columns = [c for c in t.c if c.name != "courses"] + [
+            cast_(t.c.courses, Text).label("courses_json")
+        ]
         for chunk in _chunks(numbers):
             for row in await self.session.execute(select(s).where(s.c.student_no.in_(chunk))):
                 students[row.student_no] = row
             for row in await self.session.execute(select(p).where(p.c.student_no.in_(chunk))):
                 photos[row.student_no].append(row)
-            for row in await self.session.execute(select(t).where(t.c.student_no.in_(chunk))):
+            for row in await self.session.execute(
+                select(*transcript_columns).where(t.c.student_no.in_(chunk))
+            ):
                 transcripts[row.student_no] = row
         return students, photos, transcripts
 

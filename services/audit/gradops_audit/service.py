@@ -3,6 +3,7 @@ or a whole batch, the same code), sign off, what-if. Never commits: the edge own
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -52,6 +53,7 @@ def options_for(settings: AuditSettings, *, with_degree: bool) -> Options:
 
 
 def transcript_from_row(row: Any) -> Transcript:
+    """From a `fact_rows` transcript row (courses as their stored JSON text)."""
     return Transcript(
         courses=tuple(
             Course(
@@ -63,14 +65,14 @@ def transcript_from_row(row: Any) -> Transcript:
                 c.get("passed"),
                 c.get("published", True),
             )
-            for c in row.courses
+            for c in json.loads(row.courses_json)
         ),
         thesis_score=row.thesis_score,
         thesis_similarity=row.thesis_similarity,
         english_exam=row.english_exam,
         english_score=row.english_score,
         english_passed=row.english_passed,
-        fingerprint=repr(row.courses),
+        fingerprint=row.courses_json,
     )
 
 
