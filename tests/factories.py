@@ -90,3 +90,58 @@ async def create_student(client: httpx.AsyncClient, number: str | None = None, *
     response = await client.put(f"/api/v1/students/{number}", json=payload)
     assert response.status_code in (200, 201), response.text
     return number
+
+
+# Audit (graduation batches and transcripts) --------------------------------------------------
+
+
+def open_batch_payload(today: date | None = None, **overrides: Any) -> dict[str, Any]:
+    """A batch whose first round's application window holds today (quarterly graduation date)."""
+    from datetime import UTC, datetime, timedelta
+
+    today = today or datetime.now(UTC).date()
+    payload: dict[str, Any] = {
+        "cohort_cutoff_term": "2025-autumn",
+        "rounds": [
+            {
+                "number": 1,
+                "opens_on": (today - timedelta(days=30)).isoformat(),
+                "closes_on": (today + timedelta(days=30)).isoformat(),
+            }
+        ],
+        "issue_date": (today + timedelta(days=60)).isoformat(),
+        "graduation_date_rule": "quarterly",
+    }
+    payload.update(overrides)
+    return payload
+
+
+def open_batch_code(today: date | None = None) -> str:
+    """The next quarterly batch (Mar/Jun/Sep/Dec) on or after today: 2026-11-23 gives 202612."""
+    from datetime import UTC, datetime
+
+    today = today or datetime.now(UTC).date()
+    month = next(m for m in (3, 6, 9, 12) if m >= today.month)
+    return f"{today.year}{month:02d}"
+
+
+def transcript_payload(level: str = "junior_college", **overrides: Any) -> dict[str, Any]:
+    """A transcript that meets the shipped rule set of the level (credits, required courses,
+    published practice grades and, for bachelors, a thesis and degree English)."""
+    courses: list[dict[str, Any]] = [
+        {"code": f"R{i:03d}", "name": f"必修课{i}", "credits": 6, "category": "required", "score": 80}
+        for i in range(1, 11)
+    ]
+    courses += [
+        {"code": f"E{i:03d}", "name": f"选修课{i}", "credits": 4, "category": "elective", "score": 75}
+        for i in range(1, 26)
+    ]
+    courses.append(
+        {"code": "P001", "name": "专业综合实践", "credits": 8, "category": "practice", "passed": True}
+    )
+    payload: dict[str, Any] = {"courses": courses}
+    if level != "junior_college":
+        payload["thesis"] = {"score": 82, "similarity": 12}
+        payload["degree_english"] = {"exam": "ouc_degree_english", "score": 70, "passed": True}
+    payload.update(overrides)
+    return payload

@@ -17,6 +17,7 @@ from gradops_shared.contracts import PhotoApproved
 from gradops_shared.db import Database
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
 from tests.factories import student_no
+from tests.integration.audit_tools import seed_open_application
 from tests.integration.kafka_tools import eventually, produce, read_topic
 
 
@@ -107,6 +108,7 @@ async def test_the_same_event_delivered_twice_changes_state_once(
     audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     number = student_no()
+    await seed_open_application(audit_runtime.db, number)  # each PhotoApproved then stores an audit
     event = photo_approved(number)
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, event), (number, event)])
 
@@ -120,6 +122,7 @@ async def test_a_crash_between_db_commit_and_offset_commit_does_not_apply_twice(
     audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     number = student_no()
+    await seed_open_application(audit_runtime.db, number)
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, photo_approved(number))])
 
     first = build_consumer(AUDIT, settings, audit_runtime)
@@ -148,6 +151,7 @@ async def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_consumer_g
     audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     number = student_no()
+    await seed_open_application(audit_runtime.db, number)
     topic = f"{topic_prefix}photo.events.v1"
     bad_data = PhotoApproved(
         student_no=number, submission_id=uuid.uuid4(), kind="graduation", sha256="d" * 64
@@ -180,6 +184,7 @@ async def test_a_handler_that_keeps_failing_is_retried_then_dead_lettered(
     audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     number = student_no()
+    await seed_open_application(audit_runtime.db, number)
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, photo_approved(number))])
     attempts = 0
 
@@ -220,6 +225,7 @@ async def test_a_failed_batch_is_replayed_from_the_committed_offset_and_applied_
     audit_runtime: Runtime, settings: AuditSettings, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
     number = student_no()
+    await seed_open_application(audit_runtime.db, number)
     await produce(kafka_bootstrap, f"{topic_prefix}photo.events.v1", [(number, photo_approved(number))])
 
     consumer = build_consumer(AUDIT, settings, audit_runtime)

@@ -93,6 +93,7 @@ def process_env(config: StackConfig) -> dict[str, str]:
             "GRADOPS_TOPIC_PREFIX": config.topic_prefix,
             "GRADOPS_PHOTO_REGISTRY_URL": f"http://127.0.0.1:{config.api_port('registry')}",
             "GRADOPS_CERTIFICATES_PHOTO_URL": f"http://127.0.0.1:{config.api_port('photo')}",
+            "GRADOPS_AUDIT_REGISTRY_URL": f"http://127.0.0.1:{config.api_port('registry')}",
             "GRADOPS_GATEWAY_SERVICES": json.dumps(
                 {s: f"http://127.0.0.1:{config.api_port(s)}" for s in SERVICE_ORDER}
             ),

@@ -1,0 +1,23 @@
+"""Automatic sign-off, configured: a passing audit becomes AuditPassed without HQ's step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gradops_suite.embedded import embedded_client
+from tests.e2e.slice import apply_to_graduate, wait_for
+from tests.e2e.test_audit_api import approve_graduation_photo
+from tests.factories import create_student
+
+
+async def test_with_auto_sign_off_the_certificate_follows_the_photo_approval(tmp_path: Path) -> None:
+    async with embedded_client(tmp_path, service_overrides={"audit": {"auto_sign_off": True}}) as client:
+        number = await create_student(client)
+        batch = await apply_to_graduate(client, number)
+        await approve_graduation_photo(client, number)
+        certificate = await wait_for(client, f"/api/v1/students/{number}/certificate")
+        assert certificate.status_code == 200, certificate.text
+        listed = (
+            await client.get(f"/api/v1/graduation-batches/{batch}/audits", params={"result": "passed"})
+        ).json()
+        assert [(i["student_no"], i["state"]) for i in listed["items"]] == [(number, "signed_off")]
