@@ -1,0 +1,107 @@
+"""Runs every check of a profile on one photo (and its admission photo, when given)."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+
+from gradops_photo.qc import checks
+from gradops_photo.qc.decode import Decoded, UnreadableImage, decode, sniff_format
+from gradops_photo.qc.face import embedding
+from gradops_photo.qc.measure import Subject
+from gradops_photo.qc.profiles import Profile
+from gradops_photo.qc.report import Check, QcReport
+
+
+class AdmissionUnreadable(Exception):
+    """The admission photo sent for comparison is not a picture we can read."""
+
+
+def _decode_or_none(data: bytes) -> Decoded | None:
+    try:
+        return decode(data)
+    except UnreadableImage:
+        return None
+
+
+def run_checks(data: bytes, profile: Profile, admission: bytes | None = None) -> QcReport:
+    """The full report. Raises `ImageRefused` (decompression bomb) and `AdmissionUnreadable`."""
+    decoded = _decode_or_none(data)
+    result = [checks.check_format(sniff_format(data), decoded, profile)]
+    if decoded is None:
+        result.append(checks.check_file_size(data, profile))
+        return QcReport(profile.name, tuple(result), decodable_jpeg=False)
+    subject = Subject(data, decoded, profile)
+    result += [
+        checks.check_colour_mode(decoded),
+        checks.check_dimensions(decoded, profile),
+        checks.check_file_size(data, profile),
+        checks.check_dpi(decoded, profile),
+        checks.check_background_colour(subject),
+        checks.check_background_uniformity(subject),
+        checks.check_face_count(subject),
+    ]
+    face = subject.face
+    if face is not None:
+        result += [check(subject, face) for check in checks.FACE_CHECKS]
+    if admission is not None:
+        result += compare_with_admission(subject, admission)
+    return QcReport(profile.name, tuple(result), decodable_jpeg=decoded.format == "JPEG")
+
+
+def compare_with_admission(subject: Subject, admission: bytes) -> list[Check]:
+    admitted = _decode_or_none(admission)
+    if admitted is None:
+        raise AdmissionUnreadable("the admission photo cannot be decoded")
+    other = Subject(admission, admitted, subject.profile)
+    return [same_as_admission(subject, other), face_match(subject, other)]
+
+
+def same_as_admission(graduation: Subject, admission: Subject) -> Check:
+    """The graduation photo must be a new picture: identical bytes or a near-identical pHash fail."""
+    identical = hashlib.sha256(graduation.data).digest() == hashlib.sha256(admission.data).digest()
+    distance = int(bin(graduation.phash ^ admission.phash).count("1"))
+    same = identical or distance <= graduation.profile.max_phash_distance
+    return checks._result(
+        "photo.same_as_admission",
+        not same,
+        {"identical_bytes": identical, "phash_distance": distance},
+        {"min_phash_distance": graduation.profile.max_phash_distance + 1},
+        fail_zh="毕业照片与入学照片是同一张照片",
+        fail_en="The graduation photo is the same picture as the admission photo",
+        hint_zh="请提交近期新拍摄的毕业照片",
+        hint_en="submit a recent, newly taken graduation photo",
+        ok_zh="与入学照片不是同一张照片",
+        ok_en="A different picture from the admission photo",
+    )
+
+
+def face_match(graduation: Subject, admission: Subject) -> Check:
+    """Admission and graduation photos must show the same person (dlib ResNet embedding distance)."""
+    limit = graduation.profile.max_face_distance
+    if graduation.face is None or admission.face is None:
+        return checks._result(
+            "photo.face_match",
+            False,
+            {"distance": None, "faces": [len(graduation.faces), len(admission.faces)]},
+            {"max_distance": limit},
+            severity="review",
+            fail_zh="无法比对人脸（两张照片须各有一张人脸），需人工确认",
+            fail_en="The faces could not be compared (each photo needs exactly one face): a reviewer will check",
+        )
+    distance = float(
+        np.linalg.norm(embedding(graduation.rgb, graduation.face) - embedding(admission.rgb, admission.face))
+    )
+    return checks._result(
+        "photo.face_match",
+        distance <= limit,
+        {"distance": round(distance, 3)},
+        {"max_distance": limit},
+        fail_zh=f"与入学照片不像同一人（距离 {distance:.2f}，上限 {limit}）",
+        fail_en=f"The admission photo does not seem to show the same person (distance {distance:.2f} > {limit})",
+        hint_zh="请本人拍摄；如确为本人，请联系学习中心人工核对",
+        hint_en="the student must be in the photo; if it is the student, ask the centre for a manual check",
+        ok_zh="与入学照片为同一人",
+        ok_en="The same person as in the admission photo",
+    )
