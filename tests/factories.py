@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import itertools
 from datetime import date
@@ -90,3 +91,13 @@ async def create_student(client: httpx.AsyncClient, number: str | None = None, *
     response = await client.put(f"/api/v1/students/{number}", json=payload)
     assert response.status_code in (200, 201), response.text
     return number
+
+
+@functools.cache
+def graduation_photo(person: str = "astronaut") -> bytes:
+    """A graduation photo that passes every check of every shipped profile: a public-domain portrait
+    (tests/photo_fixtures.py) on the light-blue background, framed as the national spec says, 480×640,
+    300 dpi, 20–40 KB. Use `jpeg()` where only the file matters."""
+    from tests.photo_fixtures import graduation_rgb, jpeg_bytes
+
+    return jpeg_bytes(graduation_rgb(person), max_kb=38)

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import jpeg, student_no, student_payload
+from tests.factories import graduation_photo, jpeg, student_no, student_payload
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -33,7 +33,7 @@ async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     submitted = await client.post(
         f"/api/v1/students/{number}/photos",
         data={"kind": "graduation"},
-        files={"file": ("any-name.jpg", jpeg(), "image/jpeg")},
+        files={"file": ("any-name.jpg", graduation_photo(), "image/jpeg")},
     )
     assert submitted.status_code == 201, submitted.text
     submission = submitted.json()

@@ -9,21 +9,49 @@ PhotoKind = Literal["admission", "graduation"]
 
 
 class QcCheckOut(BaseModel):
-    code: str
+    code: str = Field(description="Stable check code, e.g. photo.face_position (see the README's table)")
     passed: bool
-    measured: Any
-    expected: Any
-    severity: Literal["error", "warning"]
-    fixable: bool
+    measured: Any = Field(
+        description="What was measured (number, string or object; null when not measurable)"
+    )
+    expected: Any = Field(description="What the profile demands")
+    severity: Literal["error", "warning", "review"] = Field(
+        description="error: the photo fails; warning: worth fixing, does not fail; review: a human must look"
+    )
+    fixable: bool = Field(description="Standardisation (standardise=true) can fix it")
     message_zh: str
     message_en: str
-    hint: str | None
+    hint: str | None = Field(description="What to do, in Chinese (null when passed)")
+    hint_en: str | None = Field(None, description="The same hint in English")
 
 
-class QcReportOut(BaseModel):
-    passed: bool
+class QcCheckReportOut(BaseModel):
+    passed: bool = Field(description="No check of severity error or review failed")
     profile: str
     checks: list[QcCheckOut]
+
+
+class StandardisedOut(BaseModel):
+    """照片标准化: the fixed photo (or why it cannot be fixed) and the report of its final bytes."""
+
+    fixed: bool
+    reason_zh: str | None = Field(description="Why the photo cannot be fixed (null when fixed)")
+    reason_en: str | None
+    steps: list[str] = Field(description="What was done: roll levelled, crop, resize, JPEG quality chosen")
+    width: int | None
+    height: int | None
+    dpi: int | None
+    quality: int | None = Field(description="JPEG quality chosen by the KB-window search")
+    bytes: int | None
+    sha256: str | None
+    content_type: Literal["image/jpeg"] = "image/jpeg"
+    jpeg_base64: str | None = Field(None, description="The final JPEG (checks endpoint)")
+    href: str | None = Field(None, description="Where to download it (stored submissions)")
+    report: QcCheckReportOut | None = Field(description="Every check re-run on the final bytes")
+
+
+class QcReportOut(QcCheckReportOut):
+    standardised: StandardisedOut | None = Field(None, description="Present when standardise=true was asked")
 
 
 class TransitionOut(BaseModel):

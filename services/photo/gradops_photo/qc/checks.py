@@ -12,7 +12,7 @@ from collections.abc import Callable
 import cv2
 import numpy as np
 
-from gradops_photo.qc.decode import Decoded
+from gradops_photo.qc.decode import Decoded, is_colourless
 from gradops_photo.qc.face import Face
 from gradops_photo.qc.measure import Box, Subject, delta_e, rgb_to_lab
 from gradops_photo.qc.profiles import Profile
@@ -64,7 +64,9 @@ def check_format(sniffed: str, decoded: Decoded | None, profile: Profile) -> Che
             {"format": sniffed, "decodable": False},
             {"format": "JPEG", "min_quality": profile.min_jpeg_quality},
             fail_zh="JPEG 文件不完整或已损坏" if broken else f"文件不是 JPEG（实际为 {sniffed}）",
-            fail_en="The JPEG file is truncated or corrupt" if broken else f"The file is not a JPEG ({sniffed})",
+            fail_en="The JPEG file is truncated or corrupt"
+            if broken
+            else f"The file is not a JPEG ({sniffed})",
             hint_zh="请重新导出完整的 .jpg 照片" if broken else "请上传 JPEG（.jpg）照片，不要只改扩展名",
             hint_en="export the photo again as a complete .jpg"
             if broken
@@ -87,17 +89,20 @@ def check_format(sniffed: str, decoded: Decoded | None, profile: Profile) -> Che
 
 
 def check_colour_mode(decoded: Decoded) -> Check:
-    passed = decoded.mode == "RGB"
+    """24-bit RGB by the file's mode, and colour in the pixels (a grey picture saved as RGB fails too)."""
+    colourless = is_colourless(decoded.rgb)
+    passed = decoded.mode == "RGB" and not colourless
     return _result(
         "photo.colour_mode",
         passed,
-        decoded.mode,
-        "RGB (24-bit)",
-        fixable=decoded.mode in ("CMYK", "L", "P", "YCbCr", "RGBA", "LA"),
-        fail_zh=f"照片须为 24 位 RGB 彩色（实际为 {decoded.mode}）",
-        fail_en=f"The photo must be 24-bit RGB colour (it is {decoded.mode})",
-        hint_zh="请另存为 RGB 彩色 JPEG（不要 CMYK 或灰度）",
-        hint_en="save as an RGB colour JPEG (not CMYK or greyscale)",
+        {"mode": decoded.mode, "colourless": colourless},
+        {"mode": "RGB", "bits": 24},
+        fixable=decoded.mode in ("CMYK", "P", "YCbCr", "RGBA") and not colourless,
+        fail_zh=f"照片须为 24 位 RGB 彩色（实际为 {decoded.mode}{'、无彩色' if colourless else ''}）",
+        fail_en=f"The photo must be 24-bit RGB colour (it is {decoded.mode}"
+        f"{', colourless' if colourless else ''})",
+        hint_zh="请提供彩色原片并另存为 RGB JPEG（不要 CMYK 或灰度）",
+        hint_en="use the colour original, saved as an RGB JPEG (not CMYK or greyscale)",
     )
 
 
@@ -110,10 +115,14 @@ def check_dimensions(decoded: Decoded, profile: Profile) -> Check:
         f"{decoded.width}x{decoded.height}",
         f"{profile.width}x{profile.height}",
         fixable=larger,
-        fail_zh=f"照片尺寸须为 {profile.width}×{profile.height} 像素（实际 {decoded.width}×{decoded.height}）",
-        fail_en=f"The photo must be {profile.width}x{profile.height} px (it is {decoded.width}x{decoded.height})",
+        fail_zh=f"照片尺寸须为 {profile.width}×{profile.height} 像素"
+        f"（实际 {decoded.width}×{decoded.height}）",
+        fail_en=f"The photo must be {profile.width}x{profile.height} px"
+        f" (it is {decoded.width}x{decoded.height})",
         hint_zh="可使用“照片标准化”自动裁剪缩放" if larger else "照片分辨率不足，请重新拍摄",
-        hint_en="use standardise=true to crop and resize it" if larger else "the photo is too small: take it again",
+        hint_en="use standardise=true to crop and resize it"
+        if larger
+        else "the photo is too small: take it again",
     )
 
 
@@ -130,7 +139,9 @@ def check_file_size(data: bytes, profile: Profile) -> Check:
         fail_zh=f"文件大小须在 {profile.kb_window} 之间（实际 {kb:g} KB）",
         fail_en=f"The file size must be within {profile.kb_window} (it is {kb:g} KB)",
         hint_zh="请降低压缩率重新导出" if too_small else "请提高压缩率重新导出（或使用照片标准化）",
-        hint_en="export with less compression" if too_small else "export with more compression (or standardise)",
+        hint_en="export with less compression"
+        if too_small
+        else "export with more compression (or standardise)",
     )
 
 
@@ -183,7 +194,9 @@ def check_background_colour(s: Subject) -> Check:
         fail_zh=f"背景颜色不符合要求（实测 RGB{tuple(rgb)}）",
         fail_en=f"The background colour is not allowed (measured RGB{tuple(rgb)})",
         hint_zh="请在" + "、".join(_COLOUR_ZH.get(n, n) for n in allowed) + "背景前重新拍摄",
-        hint_en="take the photo again in front of a " + " / ".join(n.replace("_", " ") for n in allowed) + " background",
+        hint_en="take the photo again in front of a "
+        + " / ".join(n.replace("_", " ") for n in allowed)
+        + " background",
     )
 
 
@@ -192,13 +205,17 @@ _COLOUR_ZH = {"light_blue": "浅蓝色", "studio_blue": "蓝色", "white": "白�
 
 def _lab_to_rgb(lab: np.ndarray) -> list[int]:
     pixel = cv2.cvtColor(lab.reshape(1, 1, 3).astype(np.float32), cv2.COLOR_LAB2RGB)[0, 0]
-    return [int(round(float(v) * 255)) for v in np.clip(pixel, 0, 1)]
+    return [round(float(v) * 255) for v in np.clip(pixel, 0, 1)]
 
 
 def check_background_uniformity(s: Subject) -> Check:
     p = s.profile
     colour = s.background_colour
-    expected = {"max_std": p.background_max_std, "max_gradient": p.background_max_gradient, "max_outliers": p.background_max_outliers}
+    expected = {
+        "max_std": p.background_max_std,
+        "max_gradient": p.background_max_gradient,
+        "max_outliers": p.background_max_outliers,
+    }
     if colour is None:
         return _result(
             "photo.background_uniformity",
@@ -229,7 +246,8 @@ def check_background_uniformity(s: Subject) -> Check:
         fail_zh="背景不均匀：" + "、".join(zh for zh, _ in problems),
         fail_en="The background is not uniform: " + ", ".join(en for _, en in problems),
         hint_zh="使用平整、无阴影、无杂物的纯色背景，人与背景保持距离并均匀布光",
-        hint_en="use a flat, plain background with no shadows or objects; stand away from it and light it evenly",
+        hint_en="use a flat, plain background with no shadows or objects; "
+        "stand away from it and light it evenly",
     )
 
 
@@ -246,13 +264,15 @@ def check_face_count(s: Subject) -> Check:
         fail_zh="未检测到人脸" if count == 0 else f"检测到 {count} 张人脸",
         fail_en="No face was found" if count == 0 else f"{count} faces were found",
         hint_zh="请正面免冠、露出面部拍摄" if count == 0 else "照片中只能有本人一人",
-        hint_en="face the camera with the face uncovered" if count == 0 else "only the student may be in the photo",
+        hint_en="face the camera with the face uncovered"
+        if count == 0
+        else "only the student may be in the photo",
     )
 
 
 def _scale(s: Subject) -> float:
     """Geometry is specified on the 480-wide frame; a larger photo is judged as if resized to it."""
-    return s.profile.width / s.width
+    return float(s.profile.width / s.width)
 
 
 def check_face_size(s: Subject, face: Face) -> Check:
@@ -264,10 +284,12 @@ def check_face_size(s: Subject, face: Face) -> Check:
         passed,
         {"face_width_px": width},
         {"face_width_px": [low, high]},
-        fixable=width < low and face.width * s.profile.max_upscale >= low or width > high,
+        fixable=(width < low and face.width * s.profile.max_upscale >= low) or width > high,
         fail_zh=f"脸宽 {width} 像素，应为 {low}–{high} 像素",
         fail_en=f"The face is {width} px wide; it must be {low}–{high} px",
-        hint_zh="人脸太小，请靠近镜头或裁剪得更紧" if width < low else "人脸太大，请离镜头远一些或留出更多空间",
+        hint_zh="人脸太小，请靠近镜头或裁剪得更紧"
+        if width < low
+        else "人脸太大，请离镜头远一些或留出更多空间",
         hint_en="the face is too small: move closer or crop tighter"
         if width < low
         else "the face is too large: move back or leave more space",
@@ -297,13 +319,19 @@ def check_face_position(s: Subject, face: Face) -> Check:
         hints_en.append(f"move the eyes {'up' if up else 'down'} {gap} px")
     if abs(offset) > p.max_centre_offset:
         gap = abs(offset) - p.max_centre_offset
-        hints_zh.append(f"人像偏{'右' if offset > 0 else '左'}，请{'左' if offset > 0 else '右'}移 {gap} 像素")
+        hints_zh.append(
+            f"人像偏{'右' if offset > 0 else '左'}，请{'左' if offset > 0 else '右'}移 {gap} 像素"
+        )
         hints_en.append(f"move the face {'left' if offset > 0 else 'right'} {gap} px")
     return _result(
         "photo.face_position",
         not hints_zh,
         {"head_top_px": head_top, "eye_line_px": eye_line, "centre_offset_px": offset},
-        {"head_top_px": list(p.head_top), "eye_line_px": list(p.eye_line), "max_centre_offset_px": p.max_centre_offset},
+        {
+            "head_top_px": list(p.head_top),
+            "eye_line_px": list(p.eye_line),
+            "max_centre_offset_px": p.max_centre_offset,
+        },
         fixable=True,
         fail_zh="人像位置不符合要求：" + "；".join(hints_zh),
         fail_en="The head is not where the spec puts it: " + "; ".join(hints_en),
@@ -320,7 +348,9 @@ def check_head_pose(s: Subject, face: Face) -> Check:
     # Roll is measured reliably (two eyes); yaw and pitch are estimates from five points: a human decides.
     severity: Severity = "error" if roll_bad else "review"
     problems_zh = (["头部歪斜"] if roll_bad else []) + (["脸部未正对镜头"] if turned else [])
-    problems_en = (["the head is tilted"] if roll_bad else []) + (["the face is turned from the camera"] if turned else [])
+    problems_en = (["the head is tilted"] if roll_bad else []) + (
+        ["the face is turned from the camera"] if turned else []
+    )
     return _result(
         "photo.head_pose",
         not (roll_bad or turned),
@@ -348,7 +378,12 @@ def check_eyes_open(s: Subject, face: Face) -> Check:
     skin = float(np.median(s.face_box(face).of(s.gray)))
     openness = []
     for eye in (face.eye_left, face.eye_right):
-        region = Box(round(eye[0] - 0.25 * d), round(eye[1] - 0.2 * d), round(eye[0] + 0.25 * d), round(eye[1] + 0.2 * d))
+        region = Box(
+            round(eye[0] - 0.25 * d),
+            round(eye[1] - 0.2 * d),
+            round(eye[0] + 0.25 * d),
+            round(eye[1] + 0.2 * d),
+        )
         region = region.clip(s.width, s.height)
         openness.append(_dark_height(region.of(s.gray), skin) / d if not region.empty else 0.0)
     least = min(openness)
@@ -360,7 +395,9 @@ def check_eyes_open(s: Subject, face: Face) -> Check:
         {"min_openness": 0.1},
         severity="error" if closed else "review",
         fail_zh="眼睛闭合或看不清" if closed else "眼睛可能半闭，需人工确认",
-        fail_en="The eyes are closed or not visible" if closed else "The eyes may be half closed: a reviewer will check",
+        fail_en="The eyes are closed or not visible"
+        if closed
+        else "The eyes may be half closed: a reviewer will check",
         hint_zh="请睁开双眼、平视镜头",
         hint_en="open both eyes and look into the lens",
     )
@@ -370,7 +407,9 @@ def check_mouth_closed(s: Subject, face: Face) -> Check:
     """An open mouth shows a dark opening below the nose; a closed (or gently smiling) one does not."""
     d = face.eye_distance
     nose_x, nose_y = face.nose
-    region = Box(round(nose_x - 0.45 * d), round(nose_y + 0.15 * d), round(nose_x + 0.45 * d), round(nose_y + 0.75 * d))
+    region = Box(
+        round(nose_x - 0.45 * d), round(nose_y + 0.15 * d), round(nose_x + 0.45 * d), round(nose_y + 0.75 * d)
+    )
     region = region.clip(s.width, s.height)
     if region.empty:
         return _result(
@@ -400,7 +439,9 @@ def check_sharpness(s: Subject, face: Face) -> Check:
     # Same contrast for every face (std 40), so a dark or flat-lit face is not mistaken for a blurred one.
     region = (region - region.mean()) * (40.0 / max(4.0, float(region.std())))
     factor = 100.0 / face.eye_distance
-    resized = cv2.resize(region, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+    resized = cv2.resize(
+        region, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
+    )
     sharpness = float(cv2.Laplacian(resized, cv2.CV_32F).var())
     passed = sharpness >= s.profile.min_sharpness
     return _result(
@@ -426,18 +467,44 @@ def check_exposure(s: Subject, face: Face) -> Check:
     imbalance = abs(left - right) / max(1.0, (left + right) / 2)
     problems = []
     if mean < p.face_brightness[0]:
-        problems.append(("面部过暗", "the face is too dark", "增加正面光线，避免逆光", "add front light; do not shoot against the light"))
+        problems.append(
+            (
+                "面部过暗",
+                "the face is too dark",
+                "增加正面光线，避免逆光",
+                "add front light; do not shoot against the light",
+            )
+        )
     if mean > p.face_brightness[1]:
-        problems.append(("面部过亮", "the face is too bright", "减弱光线或降低曝光", "reduce the light or the exposure"))
+        problems.append(
+            ("面部过亮", "the face is too bright", "减弱光线或降低曝光", "reduce the light or the exposure")
+        )
     if clipped > p.max_clipped:
-        problems.append(("面部高光或暗部溢出", "highlights or shadows are clipped", "降低曝光、避免强光直射", "lower the exposure; avoid hard direct light"))
+        problems.append(
+            (
+                "面部高光或暗部溢出",
+                "highlights or shadows are clipped",
+                "降低曝光、避免强光直射",
+                "lower the exposure; avoid hard direct light",
+            )
+        )
     if imbalance > p.max_light_imbalance:
-        problems.append(("左右脸光线不均", "uneven light left and right", "两侧灯光对称布置", "light both sides evenly"))
+        problems.append(
+            ("左右脸光线不均", "uneven light left and right", "两侧灯光对称布置", "light both sides evenly")
+        )
     return _result(
         "photo.exposure",
         not problems,
-        {"face_lightness": round(mean, 1), "clipped": round(clipped, 3), "left_right_imbalance": round(imbalance, 2)},
-        {"face_lightness": list(p.face_brightness), "max_clipped": p.max_clipped, "max_left_right_imbalance": p.max_light_imbalance},
+        {
+            "face_lightness": round(mean, 1),
+            "clipped": round(clipped, 3),
+            "left_right_imbalance": round(imbalance, 2),
+        },
+        {
+            "face_lightness": list(p.face_brightness),
+            "max_clipped": p.max_clipped,
+            "max_left_right_imbalance": p.max_light_imbalance,
+        },
         fail_zh="曝光不当：" + "、".join(x[0] for x in problems),
         fail_en="Exposure: " + ", ".join(x[1] for x in problems),
         hint_zh="；".join(x[2] for x in problems),
@@ -449,7 +516,9 @@ def check_clothing_contrast(s: Subject, face: Face) -> Check:
     """Clothes in the background's colour family merge with it ("black edge" in vendor tools)."""
     d = face.eye_distance
     cx, eye_y = face.eye_mid
-    region = Box(round(cx - 1.5 * d), round(eye_y + 2.4 * d), round(cx + 1.5 * d), s.height).clip(s.width, s.height)
+    region = Box(round(cx - 1.5 * d), round(eye_y + 2.4 * d), round(cx + 1.5 * d), s.height).clip(
+        s.width, s.height
+    )
     colour = s.background_colour
     expected = {"max_share_like_background": s.profile.max_clothing_like_background}
     if region.empty or region.bottom - region.top < 0.3 * d or colour is None:
@@ -483,10 +552,17 @@ def check_glasses(s: Subject, face: Face) -> Check:
         Box(round(x - 0.3 * d), round(eye_y + 0.2 * d), round(x + 0.3 * d), round(eye_y + 0.5 * d))
         for x in (lx, rx)
     ]
-    cheek = [Box(round(x - 0.2 * d), round(eye_y + 0.6 * d), round(x + 0.2 * d), round(eye_y + 0.85 * d)) for x in (lx, rx)]
+    cheek = [
+        Box(round(x - 0.2 * d), round(eye_y + 0.6 * d), round(x + 0.2 * d), round(eye_y + 0.85 * d))
+        for x in (lx, rx)
+    ]
 
     def strength(boxes: list[Box]) -> float:
-        rows = [box.clip(s.width, s.height).of(edges).mean(axis=1) for box in boxes if not box.clip(s.width, s.height).empty]
+        rows = [
+            box.clip(s.width, s.height).of(edges).mean(axis=1)
+            for box in boxes
+            if not box.clip(s.width, s.height).empty
+        ]
         return float(max((r.max() for r in rows if len(r)), default=0.0))
 
     baseline = max(4.0, strength(cheek))
@@ -499,7 +575,9 @@ def check_glasses(s: Subject, face: Face) -> Check:
         {"max_frame_evidence": 1.0},
         severity="review",
         fail_zh="可能佩戴眼镜，需人工确认" if not present else "检测到眼镜框，需人工确认",
-        fail_en="Glasses may be worn: a reviewer will check" if not present else "Spectacle frames were detected: a reviewer will check",
+        fail_en="Glasses may be worn: a reviewer will check"
+        if not present
+        else "Spectacle frames were detected: a reviewer will check",
         hint_zh="请摘下眼镜拍摄（不得佩戴有色或反光镜片）",
         hint_en="take off the glasses (no tinted or reflective lenses)",
     )
@@ -512,7 +590,9 @@ def _skin_share(s: Subject, box: Box, skin: np.ndarray) -> float:
     if box.empty:
         return 0.0
     lab = box.of(s.lab)
-    distance = np.sqrt(((lab[..., 0] - skin[0]) * 0.5) ** 2 + (lab[..., 1] - skin[1]) ** 2 + (lab[..., 2] - skin[2]) ** 2)
+    distance = np.sqrt(
+        ((lab[..., 0] - skin[0]) * 0.5) ** 2 + (lab[..., 1] - skin[1]) ** 2 + (lab[..., 2] - skin[2]) ** 2
+    )
     return float((distance < 16.0).mean())
 
 
@@ -528,7 +608,11 @@ def check_ears_eyebrows(s: Subject, face: Face) -> Check:
             fail_zh="无法判断眉毛和耳朵是否露出", fail_en="Could not tell whether eyebrows and ears show",
         )  # fmt: skip
     brows = [
-        _skin_share(s, Box(round(x - 0.3 * d), round(eye_y - 0.65 * d), round(x + 0.3 * d), round(eye_y - 0.25 * d)), skin)
+        _skin_share(
+            s,
+            Box(round(x - 0.3 * d), round(eye_y - 0.65 * d), round(x + 0.3 * d), round(eye_y - 0.25 * d)),
+            skin,
+        )
         for x in (face.eye_left[0], face.eye_right[0])
     ]
     # Beside the cheeks, along the eye line (so a tilted head still has its ears where we look).
@@ -537,7 +621,11 @@ def check_ears_eyebrows(s: Subject, face: Face) -> Check:
     for side in (-1, 1):
         x = cx + side * 1.2 * d * cos - 0.45 * d * sin
         y = eye_y + side * 1.2 * d * sin + 0.45 * d * cos
-        ears.append(_skin_share(s, Box(round(x - 0.2 * d), round(y - 0.35 * d), round(x + 0.2 * d), round(y + 0.35 * d)), skin))
+        ears.append(
+            _skin_share(
+                s, Box(round(x - 0.2 * d), round(y - 0.35 * d), round(x + 0.2 * d), round(y + 0.35 * d)), skin
+            )
+        )
     brows_ok, ears_ok = min(brows) >= 0.3, min(ears) >= 0.05
     covered_zh = ([] if brows_ok else ["眉毛"]) + ([] if ears_ok else ["耳朵"])
     covered_en = ([] if brows_ok else ["eyebrows"]) + ([] if ears_ok else ["ears"])

@@ -22,11 +22,17 @@ MAX_ASPECT = 8.0
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 # IJG's standard luminance quantisation table (quality 50); its sum scales with the quality factor.
-_IJG_LUMINANCE_SUM = sum(
-    (16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56)
-    + (14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92)
-    + (49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99)
+_IJG_LUMINANCE = (
+    (16, 11, 10, 16, 24, 40, 51, 61),
+    (12, 12, 14, 19, 26, 58, 60, 55),
+    (14, 13, 16, 24, 40, 57, 69, 56),
+    (14, 17, 22, 29, 51, 87, 80, 62),
+    (18, 22, 37, 56, 68, 109, 103, 77),
+    (24, 35, 55, 64, 81, 104, 113, 92),
+    (49, 64, 78, 87, 103, 121, 120, 101),
+    (72, 92, 95, 98, 112, 100, 103, 99),
 )
+_IJG_LUMINANCE_SUM = sum(sum(row) for row in _IJG_LUMINANCE)
 
 
 class ImageRefused(Exception):
@@ -119,6 +125,13 @@ class Decoded:
         return int(self.rgb.shape[0])
 
 
+def is_colourless(rgb: np.ndarray) -> bool:
+    """Greyscale content, whatever the file's mode says (a grey picture saved as RGB)."""
+    sample = rgb[::7, ::7].astype(np.int16)
+    spread = sample.max(axis=2) - sample.min(axis=2)
+    return bool(np.percentile(spread, 99) < 6)
+
+
 def estimate_jpeg_quality(image: Image.Image) -> int | None:
     """The IJG quality factor whose luminance table matches the file's best (libjpeg's own formula)."""
     tables = getattr(image, "quantization", None)
@@ -126,7 +139,8 @@ def estimate_jpeg_quality(image: Image.Image) -> int | None:
         return None
     scale = sum(tables[0]) * 100.0 / _IJG_LUMINANCE_SUM
     quality = (200.0 - scale) / 2.0 if scale <= 100 else 5000.0 / scale
-    return max(1, min(100, round(quality)))
+    rounded: int = round(quality)
+    return max(1, min(100, rounded))
 
 
 def _to_srgb(image: Image.Image) -> Image.Image:
@@ -134,7 +148,9 @@ def _to_srgb(image: Image.Image) -> Image.Image:
     if icc and image.mode in ("RGB", "CMYK"):
         try:
             source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-            converted = ImageCms.profileToProfile(image, source, ImageCms.createProfile("sRGB"), outputMode="RGB")
+            converted = ImageCms.profileToProfile(
+                image, source, ImageCms.createProfile("sRGB"), outputMode="RGB"
+            )
             if converted is not None:
                 return converted
         except (ImageCms.PyCMSError, OSError, ValueError):

@@ -88,7 +88,8 @@ def face_match(graduation: Subject, admission: Subject) -> Check:
             {"max_distance": limit},
             severity="review",
             fail_zh="无法比对人脸（两张照片须各有一张人脸），需人工确认",
-            fail_en="The faces could not be compared (each photo needs exactly one face): a reviewer will check",
+            fail_en="The faces could not be compared (each photo needs exactly one face): "
+            "a reviewer will check",
         )
     distance = float(
         np.linalg.norm(embedding(graduation.rgb, graduation.face) - embedding(admission.rgb, admission.face))
@@ -99,7 +100,8 @@ def face_match(graduation: Subject, admission: Subject) -> Check:
         {"distance": round(distance, 3)},
         {"max_distance": limit},
         fail_zh=f"与入学照片不像同一人（距离 {distance:.2f}，上限 {limit}）",
-        fail_en=f"The admission photo does not seem to show the same person (distance {distance:.2f} > {limit})",
+        fail_en="The admission photo does not seem to show the same person "
+        f"(distance {distance:.2f} > {limit})",
         hint_zh="请本人拍摄；如确为本人，请联系学习中心人工核对",
         hint_en="the student must be in the photo; if it is the student, ask the centre for a manual check",
         ok_zh="与入学照片为同一人",

@@ -15,8 +15,8 @@ from functools import cache
 from typing import Any
 
 import cv2
-import dlib
-import face_recognition_models
+import dlib  # type: ignore[import-untyped]
+import face_recognition_models  # type: ignore[import-untyped]
 import numpy as np
 
 # HOG finds faces of about 80 px and up; we detect on a copy at most this wide, then refine at full size.

@@ -28,7 +28,8 @@ def to_lab(rgb: np.ndarray) -> np.ndarray:
 
 def rgb_to_lab(colour: tuple[int, int, int]) -> np.ndarray:
     pixel = np.array([[colour]], dtype=np.uint8)
-    return to_lab(pixel)[0, 0]
+    lab: np.ndarray = to_lab(pixel)[0, 0]
+    return lab
 
 
 def delta_e(lab: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -67,7 +68,9 @@ def perceptual_hash(rgb: np.ndarray) -> int:
 class Subject:
     """A decoded photo under a profile; every measure is computed once."""
 
-    def __init__(self, data: bytes, decoded: Decoded, profile: Profile, faces: list[Face] | None = None) -> None:
+    def __init__(
+        self, data: bytes, decoded: Decoded, profile: Profile, faces: list[Face] | None = None
+    ) -> None:
         self.data = data
         self._faces = faces
         self.decoded = decoded
@@ -179,9 +182,9 @@ class Subject:
         """Forehead to mouth, cheek to cheek: skin and features, no hair or background."""
         d = face.eye_distance
         cx, eye_y = face.eye_mid
-        return Box(round(cx - 1.0 * d), round(eye_y - 0.5 * d), round(cx + 1.0 * d), round(eye_y + 1.3 * d)).clip(
-            self.width, self.height
-        )
+        return Box(
+            round(cx - 1.0 * d), round(eye_y - 0.5 * d), round(cx + 1.0 * d), round(eye_y + 1.3 * d)
+        ).clip(self.width, self.height)
 
     @cached_property
     def skin_colour(self) -> np.ndarray | None:
@@ -192,7 +195,12 @@ class Subject:
         d = face.eye_distance
         patches = []
         for eye in (face.eye_left, face.eye_right):
-            patch = Box(round(eye[0] - 0.2 * d), round(eye[1] + 0.45 * d), round(eye[0] + 0.2 * d), round(eye[1] + 0.8 * d))
+            patch = Box(
+                round(eye[0] - 0.2 * d),
+                round(eye[1] + 0.45 * d),
+                round(eye[0] + 0.2 * d),
+                round(eye[1] + 0.8 * d),
+            )
             patch = patch.clip(self.width, self.height)
             if not patch.empty:
                 patches.append(patch.of(self.lab).reshape(-1, 3))

@@ -71,7 +71,8 @@ PROFILES: dict[str, Profile] = {
     for profile in (
         Profile(
             "chsi-2017",
-            "National standard 教毕指〔2017〕99号: 480×640, 20–40 KB, 300 dpi, light blue, white or light grey",
+            "National standard 教毕指〔2017〕99号: 480×640, 20–40 KB, 300 dpi, "
+            "light blue, white or light grey",
             min_kb=20,
             max_kb=40,
             dpi_required=True,
