@@ -111,10 +111,17 @@ class Subject:
         """Lab colour of the two top corners: background in any portrait framed as the spec asks."""
         h, w = max(4, self.height // 12), max(4, self.width // 8)
         corners = np.concatenate(
-            [self.lab[:h, :w].reshape(-1, 3), self.lab[:h, self.width - w :].reshape(-1, 3)]
+            [to_lab(self.rgb[:h, :w]).reshape(-1, 3), to_lab(self.rgb[:h, self.width - w :]).reshape(-1, 3)]
         )
         median: np.ndarray = np.median(corners, axis=0)
         return median
+
+    def lab_of(self, box: Box) -> np.ndarray:
+        """Lab of one region, without converting the whole picture when it has not been yet."""
+        if "lab" in self.__dict__:
+            return box.of(self.lab)
+        converted: np.ndarray = to_lab(np.ascontiguousarray(box.of(self.rgb)))
+        return converted
 
     @cached_property
     def head_top(self) -> int | None:
@@ -130,12 +137,15 @@ class Subject:
         )
         if band.empty:
             return None
-        far = delta_e(band.of(self.lab), self.corner_colour) > 18.0
+        # A large photo is searched on every n-th pixel (n = its width over 480): one output pixel.
+        stride = max(1, round(self.width / 480))
+        lab = self.lab_of(band)[::stride, ::stride]
+        far = delta_e(lab, self.corner_colour) > 18.0
         share = far.mean(axis=1)
         rows = np.nonzero(share > 0.25)[0]
         if len(rows) == 0:
             return None
-        top = int(rows[0])
+        top = int(rows[0]) * stride
         # Background must be visible above the head; a head touching the top edge measures 0.
         return top
 
@@ -165,7 +175,9 @@ class Subject:
 
     @cached_property
     def background_pixels(self) -> np.ndarray:
-        parts = [b.of(self.lab).reshape(-1, 3) for b in self.background_regions.values() if not b.empty]
+        # Every other pixel in each direction: the same statistics at a quarter of the cost.
+        regions = [b for b in self.background_regions.values() if not b.empty]
+        parts = [b.of(self.lab)[::2, ::2].reshape(-1, 3) for b in regions]
         if not parts:
             return np.empty((0, 3), np.float32)
         return np.concatenate(parts)

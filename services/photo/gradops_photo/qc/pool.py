@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import sys
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -46,21 +47,27 @@ class QcOutcome:
     standardised_report: QcReport | None = None
     refused: tuple[str, str] | None = None  # (English, Chinese) reason: the header was a bomb
     admission_unreadable: bool = False
+    cpu_ms: float = 0.0  # CPU time the job took in its worker (fair figure on a busy machine)
 
 
 def run_job(job: QcJob) -> QcOutcome:
     """The unit of work a worker runs: checks, and standardisation with the checks re-run on its bytes."""
+    started = time.process_time()
+
+    def cpu_ms() -> float:
+        return round((time.process_time() - started) * 1000, 2)
+
     try:
         report = run_checks(job.data, job.profile, job.admission)
         if not job.standardise:
-            return QcOutcome(report=report)
+            return QcOutcome(report=report, cpu_ms=cpu_ms())
         fixed = standardise(job.data, job.profile)
         final = run_checks(fixed.data, job.profile, job.admission) if fixed.data is not None else None
-        return QcOutcome(report=report, standardised=fixed, standardised_report=final)
+        return QcOutcome(report=report, standardised=fixed, standardised_report=final, cpu_ms=cpu_ms())
     except ImageRefused as exc:
-        return QcOutcome(refused=(exc.reason_en, exc.reason_zh))
+        return QcOutcome(refused=(exc.reason_en, exc.reason_zh), cpu_ms=cpu_ms())
     except AdmissionUnreadable:
-        return QcOutcome(admission_unreadable=True)
+        return QcOutcome(admission_unreadable=True, cpu_ms=cpu_ms())
 
 
 class QcWorkerLost(Exception):
