@@ -145,7 +145,7 @@ class Subject:
         rows = np.nonzero(share > 0.25)[0]
         if len(rows) == 0:
             return None
-        top = int(rows[0]) * stride
+        top: int = int(rows[0]) * stride
         # Background must be visible above the head; a head touching the top edge measures 0.
         return top
 
