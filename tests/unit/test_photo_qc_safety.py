@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import struct
 import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -93,3 +94,10 @@ def test_decoding_keeps_the_dpi_and_the_quality() -> None:
     Image.open(io.BytesIO(graduation_photo())).save(buffer, "JPEG", quality=75, dpi=(300, 300))
     fmt = qc.run_checks(buffer.getvalue(), PLATFORM).check("photo.format")
     assert fmt is not None and 73 <= fmt.measured["quality"] <= 77
+
+
+def test_the_non_commercial_68_point_model_is_never_referenced() -> None:
+    package = Path(qc.__file__).resolve().parents[1]
+    for source in package.rglob("*.py"):
+        text = source.read_text(encoding="utf-8")
+        assert "68_face_landmarks" not in text and "pose_predictor_model_location" not in text, source
