@@ -46,13 +46,14 @@ def test_png_renamed_jpg_is_judged_by_its_bytes() -> None:
     assert not check.passed and check.measured["format"] == "PNG"
     assert not report.decodable_jpeg and report.rejected
     assert check.hint and check.hint_en and "JPEG" in check.hint_en
+    assert check.fixable  # a readable PNG becomes a JPEG when standardised
 
 
 def test_truncated_jpeg_fails_format_and_nothing_else_is_measured() -> None:
     data = graduation_photo()
     report = qc.run_checks(data[: len(data) // 2], PLATFORM)
     assert [c.code for c in report.checks] == ["photo.format", "photo.file_size"]
-    assert not _check(report, "photo.format").passed
+    assert not _check(report, "photo.format").passed and not _check(report, "photo.format").fixable
     assert "truncated" in _check(report, "photo.format").message_en
 
 

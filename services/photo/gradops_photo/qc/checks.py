@@ -61,8 +61,9 @@ def check_format(sniffed: str, decoded: Decoded | None, profile: Profile) -> Che
         return _result(
             "photo.format",
             False,
-            {"format": sniffed, "decodable": False},
+            {"format": sniffed, "decodable": decoded is not None},
             {"format": "JPEG", "min_quality": profile.min_jpeg_quality},
+            fixable=decoded is not None,  # a readable PNG, WebP, ... becomes a JPEG when standardised
             fail_zh="JPEG 文件不完整或已损坏" if broken else f"文件不是 JPEG（实际为 {sniffed}）",
             fail_en="The JPEG file is truncated or corrupt"
             if broken
@@ -284,6 +285,7 @@ def check_face_size(s: Subject, face: Face) -> Check:
         passed,
         {"face_width_px": width},
         {"face_width_px": [low, high]},
+        # Standardising enlarges a small face up to max_upscale (face.width is in the photo's own pixels).
         fixable=(width < low and face.width * s.profile.max_upscale >= low) or width > high,
         fail_zh=f"脸宽 {width} 像素，应为 {low}–{high} 像素",
         fail_en=f"The face is {width} px wide; it must be {low}–{high} px",
