@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import io
+from typing import get_args
 
 import pytest
 from PIL import Image
 
 from gradops_photo import domain, qc
 from gradops_photo.qc.report import CHECK_CODES
+from gradops_photo.schemas import CheckCode
 from gradops_shared.errors import Conflict
 from tests.factories import graduation_photo, jpeg, png
 
@@ -125,3 +127,8 @@ def test_only_pending_photos_can_be_decided() -> None:
     assert raised.value.code == "photo.illegal_transition"
     with pytest.raises(Conflict):
         domain.transition("auto_rejected", "approved")
+
+
+def test_the_check_codes_are_one_list_everywhere() -> None:
+    assert get_args(CheckCode) == CHECK_CODES
+    assert tuple(qc.CHECK_MEANINGS) == CHECK_CODES

@@ -34,6 +34,15 @@ StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za
 SubmissionId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]
 
 
+_CHECKS_DESCRIPTION = (
+    "Runs every check of the profile and answers one entry per check: code, passed, measured, expected, "
+    "severity (error fails the photo; warning does not; review: a human must look), fixable, message_zh, "
+    "message_en, hint (what to do, Chinese) and hint_en. With standardise=true it also returns the "
+    "standardised JPEG (base64) and the report of its final bytes, or why it cannot be fixed.\n\n"
+    "Check codes:\n\n" + "\n".join(f"- `{code}`: {meaning}" for code, meaning in qc.CHECK_MEANINGS.items())
+)
+
+
 def _settings(request: Request) -> PhotoSettings:
     settings: PhotoSettings = request.app.state.settings
     return settings
@@ -169,6 +178,7 @@ def router() -> APIRouter:
         "/photos/checks",
         response_model=QcReportOut,
         summary="Check a photo against a profile, explain failures, optionally standardise (stores nothing)",
+        description=_CHECKS_DESCRIPTION,
     )
     async def check_photo(
         request: Request,

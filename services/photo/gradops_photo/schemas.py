@@ -6,10 +6,33 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 PhotoKind = Literal["admission", "graduation"]
+# The stable check codes (gradops_photo.qc.report.CHECK_CODES; a test keeps the two equal).
+CheckCode = Literal[
+    "photo.format",
+    "photo.colour_mode",
+    "photo.dimensions",
+    "photo.file_size",
+    "photo.dpi",
+    "photo.background_colour",
+    "photo.background_uniformity",
+    "photo.face_count",
+    "photo.face_size",
+    "photo.face_position",
+    "photo.head_pose",
+    "photo.eyes_open",
+    "photo.mouth_closed",
+    "photo.sharpness",
+    "photo.exposure",
+    "photo.clothing_contrast",
+    "photo.glasses",
+    "photo.ears_eyebrows_visible",
+    "photo.same_as_admission",
+    "photo.face_match",
+]
 
 
 class QcCheckOut(BaseModel):
-    code: str = Field(description="Stable check code, e.g. photo.face_position (see the README's table)")
+    code: CheckCode = Field(description="Stable check code (see the endpoint's description and the README)")
     passed: bool
     measured: Any = Field(
         description="What was measured (number, string or object; null when not measurable)"

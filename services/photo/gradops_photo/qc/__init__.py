@@ -7,11 +7,12 @@ both in worker processes so the API's event loop never waits on pixels.
 from gradops_photo.qc.decode import ImageRefused
 from gradops_photo.qc.engine import AdmissionUnreadable, run_checks
 from gradops_photo.qc.profiles import DEFAULT_PROFILE, PROFILES, Profile
-from gradops_photo.qc.report import CHECK_CODES, Check, QcReport
+from gradops_photo.qc.report import CHECK_CODES, CHECK_MEANINGS, Check, QcReport
 from gradops_photo.qc.standardise import Standardised, standardise
 
 __all__ = [
     "CHECK_CODES",
+    "CHECK_MEANINGS",
     "DEFAULT_PROFILE",
     "PROFILES",
     "AdmissionUnreadable",

@@ -34,6 +34,31 @@ CHECK_CODES: tuple[str, ...] = (
 )
 
 
+# One line per code for the API documentation (the README has the full table).
+CHECK_MEANINGS: dict[str, str] = {
+    "photo.format": "a real, complete JPEG by its bytes; quality factor at least the profile's minimum",
+    "photo.colour_mode": "24-bit RGB with colour in the pixels (not CMYK, not greyscale)",
+    "photo.dimensions": "exactly the profile's pixel size (480×640)",
+    "photo.file_size": "inside the profile's KB window",
+    "photo.dpi": "the profile's dpi in the header (300)",
+    "photo.background_colour": "background (above and beside the head) close to an allowed colour",
+    "photo.background_uniformity": "no shadows, gradients, creases or objects in the background",
+    "photo.face_count": "exactly one face",
+    "photo.face_size": "face width (cheek to cheek) within the profile's band",
+    "photo.face_position": "head top, eye line and horizontal centre within the profile's bands",
+    "photo.head_pose": "head upright (roll) and facing the camera (yaw, pitch estimated)",
+    "photo.eyes_open": "both eyes open",
+    "photo.mouth_closed": "mouth closed",
+    "photo.sharpness": "the face is in focus",
+    "photo.exposure": "face neither too dark nor too bright, not clipped, evenly lit left and right",
+    "photo.clothing_contrast": "clothes not in the background's colour family",
+    "photo.glasses": "no glasses (best effort: review when unsure)",
+    "photo.ears_eyebrows_visible": "eyebrows and ears not covered by hair (best effort: review when unsure)",
+    "photo.same_as_admission": "not the same picture as the admission photo (with admission_photo)",
+    "photo.face_match": "the same person as in the admission photo (with admission_photo)",
+}
+
+
 @dataclass(frozen=True)
 class Check:
     code: str
