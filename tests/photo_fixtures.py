@@ -328,8 +328,6 @@ FIXTURES: tuple[Fixture, ...] = (
         _jpeg(lambda: framed(roll=20, face_width=200)),
         "photo.head_pose",
         standardise_fixes=False,
-        # The tilted body's helmet ring reaches the region beside the head that must be background.
-        known_wrong=frozenset({"photo.background_uniformity"}),
     ),
     _fixture(
         "off_centre", _jpeg(lambda: framed(centre_x=320)), "photo.face_position", standardise_fixes=False

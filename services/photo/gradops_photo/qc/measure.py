@@ -165,11 +165,13 @@ class Subject:
         d = face.eye_distance
         cx, eye_y = face.eye_mid
         head_top = self.head_top if self.head_top is not None else round(eye_y - 2.0 * d)
-        chin = round(eye_y + 1.5 * d)
+        # Beside the head down to the ears' lower end: below that, raised or tilted shoulders may reach
+        # the edge of the frame and are not background.
+        ears = round(eye_y + 0.9 * d)
         regions = {
             "top": Box(0, 0, self.width, head_top - max(3, round(0.1 * d))),
-            "left": Box(0, 0, round(cx - 2.0 * d), chin),
-            "right": Box(round(cx + 2.0 * d), 0, self.width, chin),
+            "left": Box(0, 0, round(cx - 2.0 * d), ears),
+            "right": Box(round(cx + 2.0 * d), 0, self.width, ears),
         }
         return {name: box.clip(self.width, self.height) for name, box in regions.items()}
 
