@@ -307,6 +307,10 @@ FIXTURES: tuple[Fixture, ...] = (
     _fixture("good", _jpeg(graduation_rgb), standardise_fixes=True),
     _fixture("good_chsi", _jpeg(graduation_rgb, max_kb=38), profile="chsi-2017"),
     _fixture("good_studio_blue", _jpeg(lambda: framed(background=(67, 142, 219)))),
+    # Inside every band but away from its middle: the geometry checks must not fire.
+    _fixture("good_small_face_low", _jpeg(lambda: framed(face_width=190, eye_line=250))),
+    _fixture("good_large_face_high_eyes", _jpeg(lambda: framed(face_width=280, eye_line=285))),
+    _fixture("good_slightly_off_centre", _jpeg(lambda: framed(centre_x=258))),
     _fixture("glasses_and_cap", _jpeg(lambda: framed("grace_hopper", face_width=220)), "photo.glasses"),
     _fixture(
         "white_background", _jpeg(lambda: framed(background=(255, 255, 255))), "photo.background_colour"
