@@ -63,6 +63,8 @@ def face_match(graduation: Subject, admission: Subject) -> Check:
             fail_zh="无法比对人脸（两张照片须各有一张人脸），需人工确认",
             fail_en="The faces could not be compared (each photo needs exactly one face): "
             "a reviewer will check",
+            hint_zh="两张照片都须为本人单人正面照",
+            hint_en="both photos must show the student alone, facing the camera",
         )
     distance = float(
         np.linalg.norm(_embedding_of(graduation, graduation.face) - _embedding_of(admission, admission.face))

@@ -70,6 +70,8 @@ def check_background_uniformity(s: Subject) -> Check:
             severity="review",
             fail_zh="看不到足够的背景，无法判断是否均匀",
             fail_en="Too little background is visible to judge its uniformity",
+            hint_zh="头部周围请留出背景空间",
+            hint_en="leave background space around the head",
         )
     pixels = s.background_pixels
     std = float(pixels[:, 0].std())

@@ -67,6 +67,7 @@ def check_mouth_closed(s: Subject, face: Face) -> Check:
         return result(
             "photo.mouth_closed", False, None, {"max_opening": 0.12}, severity="review",
             fail_zh="看不到嘴部，需人工确认", fail_en="The mouth is not visible: a reviewer will check",
+            hint_zh="请让整张脸完整出现在照片中", hint_en="keep the whole face inside the photo",
         )  # fmt: skip
     skin = float(np.median(s.face_box(face).of(s.gray)))
     opening = _dark_height(region.of(s.gray), skin) / d
@@ -150,6 +151,8 @@ def check_ears_eyebrows(s: Subject, face: Face) -> Check:
         return result(
             "photo.ears_eyebrows_visible", False, None, None, severity="review",
             fail_zh="无法判断眉毛和耳朵是否露出", fail_en="Could not tell whether eyebrows and ears show",
+            hint_zh="请将头发梳到耳后，露出眉毛和双耳",
+            hint_en="pull the hair back to show the eyebrows and both ears",
         )  # fmt: skip
     brows = [
         _skin_share(
