@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -201,3 +202,43 @@ async def test_a_centre_key_cannot_download_another_centres_photo(tmp_path: Path
         assert_problem(other, 404, "photo.submission_not_found")
         own = await direct.get(path, headers=as_centre("5135701"))
         assert own.status_code == 200 and own.content == graduation_photo()
+
+
+def test_make_run_checks_photos_in_workers_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    """The QC workers belong to the terminal's process group too: Ctrl-C must stop the suite cleanly,
+    with no worker traceback and no worker left behind."""
+    from tests.e2e.test_make_run import API_KEY, _free_port, _interrupt, _start, _wait_for_banner
+
+    port, log = _free_port(), tmp_path / "run.log"
+    proc = _start(port, tmp_path / "data", log)
+    try:
+        _wait_for_banner(log, port, proc)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as client:
+            checked = client.post(
+                "/api/v1/photos/checks",
+                files={"file": ("p.jpg", graduation_photo(), "image/jpeg")},
+                headers={"authorization": f"Bearer {API_KEY}"},
+            )
+            assert checked.status_code == 200 and checked.json()["passed"] is True, checked.text
+    finally:
+        _interrupt(proc, log)  # asserts a clean shutdown and no traceback
+    deadline = time.monotonic() + 10
+    while _session_members(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _session_members(proc.pid), "QC workers outlived the suite"
+
+
+def _session_members(session: int) -> list[int]:
+    """Processes still alive in the session `make run` was started in (the suite and its workers)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()  # state ppid pgrp session ...
+        if int(fields[3]) == session and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members

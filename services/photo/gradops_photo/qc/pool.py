@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -70,6 +71,13 @@ def run_job(job: QcJob) -> QcOutcome:
         return QcOutcome(admission_unreadable=True, cpu_ms=cpu_ms())
 
 
+def _start_worker() -> None:
+    """A worker ignores Ctrl-C: the terminal sends it to the whole process group, and the API process
+    shuts the pool down itself (a worker dying on SIGINT would only print a traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    warm_up()
+
+
 class QcWorkerLost(Exception):
     """The worker died while analysing the photo (the photo is treated as unreadable)."""
 
@@ -82,7 +90,9 @@ class QcPool:
     def _new_executor(self) -> ProcessPoolExecutor:
         method = "forkserver" if sys.platform.startswith("linux") else "spawn"
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=multiprocessing.get_context(method), initializer=warm_up
+            max_workers=self.workers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_start_worker,
         )
 
     async def run(self, job: QcJob, timeout_seconds: float) -> QcOutcome:
