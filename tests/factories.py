@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import io
 import itertools
 from datetime import date
@@ -93,11 +92,15 @@ async def create_student(client: httpx.AsyncClient, number: str | None = None, *
     return number
 
 
-@functools.cache
+_graduation_photos: dict[str, bytes] = {}
+
+
 def graduation_photo(person: str = "astronaut") -> bytes:
     """A graduation photo that passes every check of every shipped profile: a public-domain portrait
     (tests/photo_fixtures.py) on the light-blue background, framed as the national spec says, 480×640,
     300 dpi, 20–40 KB. Use `jpeg()` where only the file matters."""
-    from tests.photo_fixtures import graduation_rgb, jpeg_bytes
+    if person not in _graduation_photos:
+        from tests.photo_fixtures import graduation_rgb, jpeg_bytes
 
-    return jpeg_bytes(graduation_rgb(person), max_kb=38)
+        _graduation_photos[person] = jpeg_bytes(graduation_rgb(person), max_kb=38)
+    return _graduation_photos[person]
