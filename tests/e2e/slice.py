@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.factories import (
+    graduation_photo,
     jpeg,
     open_batch_code,
     open_batch_payload,
@@ -68,7 +69,7 @@ async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     submitted = await client.post(
         f"/api/v1/students/{number}/photos",
         data={"kind": "graduation"},
-        files={"file": ("any-name.jpg", jpeg(), "image/jpeg")},
+        files={"file": ("any-name.jpg", graduation_photo(), "image/jpeg")},
     )
     assert submitted.status_code == 201, submitted.text
     submission = submitted.json()

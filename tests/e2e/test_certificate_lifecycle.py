@@ -22,8 +22,8 @@ from sqlalchemy import update
 from gradops_certificates.models import Replacement, ShareCode
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
 from gradops_suite.embedded import EmbeddedSuite, build_embedded, migrate_embedded
-from tests.e2e.slice import assert_problem, wait_for
-from tests.factories import create_student, jpeg, png
+from tests.e2e.slice import apply_to_graduate, assert_problem, sign_off, wait_for
+from tests.factories import create_student, graduation_photo, png
 
 PDF_BYTES = b"%PDF-1.4\n% signed receipt scan\n"
 
@@ -69,16 +69,26 @@ async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
 
 
 async def graduate(client: httpx.AsyncClient, **overrides: Any) -> tuple[str, dict[str, Any]]:
-    """Student → approved graduation photo → audit → certificate (the foundation's chain)."""
+    """Student → application in a batch → approved graduation photo → passing audit → HQ sign-off
+    → certificate."""
     number = await create_student(client, **overrides)
+    batch = await apply_to_graduate(client, number)
     submitted = await client.post(
         f"/api/v1/students/{number}/photos",
         data={"kind": "graduation"},
-        files={"file": ("p.jpg", jpeg(), "image/jpeg")},
+        files={"file": ("p.jpg", graduation_photo(), "image/jpeg")},
     )
     assert submitted.status_code == 201, submitted.text
     approved = await client.post(f"/api/v1/photo-submissions/{submitted.json()['id']}/approve")
     assert approved.status_code == 200, approved.text
+    passed = False
+    for _ in range(300):
+        if (await client.get(f"/api/v1/students/{number}/audit")).json().get("result") == "passed":
+            passed = True
+            break
+        await asyncio.sleep(0.1)
+    assert passed, (await client.get(f"/api/v1/students/{number}/audit")).text
+    await sign_off(client, batch, number)
     certificate = await wait_for(client, f"/api/v1/students/{number}/certificate")
     assert certificate.status_code == 200, certificate.text
     return number, certificate.json()

@@ -1,23 +1,32 @@
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+import base64
+import hashlib
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Form, Path, Request, UploadFile
+from fastapi import APIRouter, FastAPI, File, Form, Path, Query, Request, Response, UploadFile
 
-from gradops_photo import domain, service
+from gradops_photo import qc, service
 from gradops_photo.models import PhotoSubmission
+from gradops_photo.qc.pool import QcJob, QcOutcome, QcPool, QcWorkerLost
 from gradops_photo.repository import PhotoRepository
 from gradops_photo.schemas import (
     ApproveIn,
     DecisionOut,
     PhotoKind,
+    QcCheckReportOut,
     QcReportOut,
     RejectIn,
+    StandardisedOut,
     SubmissionOut,
     TransitionOut,
 )
 from gradops_photo.settings import PhotoSettings
-from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, PayloadTooLarge
+from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, PayloadTooLarge, ServiceUnavailable
 from gradops_shared.principal import Principal, on_behalf_of, requires
 from gradops_shared.runtime import runtime_from
 
@@ -25,32 +34,117 @@ StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za
 SubmissionId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]
 
 
+_CHECKS_DESCRIPTION = (
+    "Runs every check of the profile and answers one entry per check: code, passed, measured, expected, "
+    "severity (error fails the photo; warning does not; review: a human must look), fixable, message_zh, "
+    "message_en, hint (what to do, Chinese) and hint_en. With standardise=true it also returns the "
+    "standardised JPEG (base64) and the report of its final bytes, or why it cannot be fixed.\n\n"
+    "Check codes:\n\n" + "\n".join(f"- `{code}`: {meaning}" for code, meaning in qc.CHECK_MEANINGS.items())
+)
+
+
 def _settings(request: Request) -> PhotoSettings:
     settings: PhotoSettings = request.app.state.settings
     return settings
 
 
-async def _read_upload(upload: UploadFile, limit: int) -> bytes:
+@asynccontextmanager
+async def qc_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The QC worker pool lives as long as the app (merged into the app's lifespan)."""
+    settings: PhotoSettings = app.state.settings
+    pool = QcPool(settings.qc_workers)
+    app.state.qc_pool = pool
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(pool.shutdown)
+
+
+async def _read_upload(upload: UploadFile, limit: int, field: str = "file") -> bytes:
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(
-            f"The upload exceeds {limit // 1024} KB.",
+            f"The upload ({field}) exceeds {limit // (1024 * 1024)} MB.",
             code="photo.upload_too_large",
-            message_zh=f"上传文件超过 {limit // 1024} KB",
+            message_zh=f"上传文件超过 {limit // (1024 * 1024)} MB",
+        )
+    if not data:
+        raise InvalidInput(
+            "The uploaded file is empty.", code="photo.empty_file", message_zh="上传的文件为空"
         )
     return data
 
 
-def _profile(name: str | None, settings: PhotoSettings) -> domain.Profile:
+def _profile(name: str | None, settings: PhotoSettings) -> qc.Profile:
     chosen = name or settings.qc_profile
-    profile = domain.PROFILES.get(chosen)
+    profile = qc.PROFILES.get(chosen)
     if profile is None:
         raise InvalidInput(
-            f"Unknown QC profile {chosen!r}; known: {', '.join(domain.PROFILES)}.",
+            f"Unknown QC profile {chosen!r}; known: {', '.join(qc.PROFILES)}.",
             code="photo.unknown_profile",
-            message_zh="未知的照片规格配置",
+            message_zh=f"未知的照片规格配置 {chosen!r}，可选：{'、'.join(qc.PROFILES)}",
+            extra={"profiles": list(qc.PROFILES)},
         )
     return profile
+
+
+async def _run_qc(request: Request, job: QcJob) -> QcOutcome:
+    """Runs the job in the pool and turns the refusals it reports into problems."""
+    settings = _settings(request)
+    pool: QcPool = request.app.state.qc_pool
+    try:
+        outcome = await pool.run(job, settings.qc_timeout_seconds)
+    except TimeoutError as exc:
+        raise ServiceUnavailable(
+            "Photo QC took too long; try again.", code="photo.qc_timeout", message_zh="照片检测超时，请重试"
+        ) from exc
+    except QcWorkerLost as exc:
+        raise InvalidInput(
+            "The image could not be analysed (the decoder failed on it).",
+            code="photo.format",
+            message_zh="无法解析该图片",
+        ) from exc
+    if outcome.refused is not None:
+        reason_en, reason_zh = outcome.refused
+        raise PayloadTooLarge(reason_en, code="photo.image_too_large", message_zh=reason_zh)
+    if outcome.admission_unreadable:
+        raise InvalidInput(
+            "The admission photo is not a readable image.",
+            code="photo.admission_unreadable",
+            message_zh="入学照片无法读取",
+        )
+    return outcome
+
+
+def _check_report_out(report: qc.QcReport) -> QcCheckReportOut:
+    return QcCheckReportOut.model_validate(report.as_dict())
+
+
+def _report_out(outcome: QcOutcome, *, href: str | None = None) -> QcReportOut:
+    """The answer of the checks endpoint (inline bytes) and the report stored on a submission (href)."""
+    assert outcome.report is not None
+    out = QcReportOut.model_validate(outcome.report.as_dict())
+    fixed = outcome.standardised
+    if fixed is None:
+        return out
+    data = fixed.data
+    final = outcome.standardised_report
+    out.standardised = StandardisedOut(
+        fixed=fixed.fixed,
+        reason_zh=fixed.reason_zh,
+        reason_en=fixed.reason_en,
+        steps=fixed.steps,
+        width=fixed.width,
+        height=fixed.height,
+        dpi=fixed.dpi,
+        quality=fixed.quality,
+        bytes=None if data is None else len(data),
+        sha256=None if data is None else hashlib.sha256(data).hexdigest(),
+        jpeg_base64=None if data is None or href else base64.b64encode(data).decode(),
+        href=href if data is not None else None,
+        report=None if final is None else _check_report_out(final),
+    )
+    return out
 
 
 def _submission_out(submission: PhotoSubmission, history: list[TransitionOut] | None = None) -> SubmissionOut:
@@ -78,29 +172,46 @@ def _decision_out(submission: PhotoSubmission) -> DecisionOut:
 
 
 def router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["photo"], responses=PROBLEM_RESPONSES)
+    api = APIRouter(prefix="/api/v1", tags=["photo"], responses=PROBLEM_RESPONSES, lifespan=qc_lifespan)
 
     @api.post(
         "/photos/checks",
         response_model=QcReportOut,
-        summary="Check a photo against a profile (stores nothing)",
+        summary="Check a photo against a profile, explain failures, optionally standardise (stores nothing)",
+        description=_CHECKS_DESCRIPTION,
     )
     async def check_photo(
         request: Request,
-        file: Annotated[UploadFile, File(description="The photo (JPEG)")],
+        file: Annotated[UploadFile, File(description="The photo (judged by its bytes, not its name)")],
         principal: Annotated[Principal, requires("photos:check")],
-        profile: Annotated[str | None, Form(description="QC profile; default from settings")] = None,
+        profile: Annotated[
+            str | None,
+            Form(description="QC profile: chsi-2017, ouc-platform, studio-30-40; default from settings"),
+        ] = None,
+        admission_photo: Annotated[
+            UploadFile | None,
+            File(description="The admission photo: adds photo.same_as_admission and photo.face_match"),
+        ] = None,
+        standardise: Annotated[
+            bool, Form(description="Also standardise (照片标准化) and report the final bytes' checks")
+        ] = False,
     ) -> QcReportOut:
         settings = _settings(request)
+        chosen = _profile(profile, settings)
         data = await _read_upload(file, settings.max_upload_bytes)
-        report = domain.run_qc(data, _profile(profile, settings))
-        return QcReportOut.model_validate(report.as_dict())
+        admission = (
+            await _read_upload(admission_photo, settings.max_upload_bytes, "admission_photo")
+            if admission_photo is not None
+            else None
+        )
+        outcome = await _run_qc(request, QcJob(data, chosen, admission, standardise))
+        return _report_out(outcome)
 
     @api.post(
         "/students/{student_no}/photos",
         response_model=SubmissionOut,
         status_code=201,
-        summary="Submit a student's photo: stored with its QC report, then reviewed",
+        summary="Submit a student's photo: checked (optionally standardised), stored with its report",
     )
     async def submit_student_photo(
         student_no: StudentNo,
@@ -108,18 +219,28 @@ def router() -> APIRouter:
         file: Annotated[UploadFile, File(description="The photo (JPEG)")],
         principal: Annotated[Principal, requires("photos:write")],
         kind: Annotated[PhotoKind, Form()] = "graduation",
+        standardise: Annotated[
+            bool,
+            Form(description="Standardise the upload; the standardised photo is then judged and reviewed"),
+        ] = False,
     ) -> SubmissionOut:
         settings = _settings(request)
         runtime = runtime_from(request)
         data = await _read_upload(file, settings.max_upload_bytes)
-        report = domain.run_qc(data, _profile(None, settings))
-        service.check_upload(data, report)
-        await service.lookup_student(
+        outcome = await _run_qc(request, QcJob(data, _profile(None, settings), None, standardise))
+        assert outcome.report is not None
+        fixed = outcome.standardised
+        judged = outcome.standardised_report if fixed and fixed.data else outcome.report
+        assert judged is not None
+        service.check_upload(judged)
+        student = await service.lookup_student(
             runtime.peer("registry", settings.registry_url),
             student_no,
             on_behalf_of(principal, "photo", ["registry:read"]),
             settings.principal_secret.get_secret_value(),
         )
+        submission_id = str(uuid.uuid4())
+        href = f"/api/v1/photo-submissions/{submission_id}/file?variant=standardised"
         async with runtime.db.transaction() as session:
             submission = await service.submit_photo(
                 session,
@@ -127,10 +248,37 @@ def router() -> APIRouter:
                 kind=kind,
                 source="centre_upload",
                 data=data,
-                report=report,
+                judged=judged,
+                qc_report=_report_out(outcome, href=href).model_dump(mode="json"),
                 actor=principal.subject,
+                learning_centre=student.get("learning_centre"),
+                standardised=fixed.data if fixed else None,
+                submission_id=submission_id,
             )
             return _submission_out(submission)
+
+    @api.get(
+        "/photo-submissions/{submission_id}/file",
+        response_class=Response,
+        responses={200: {"content": {"image/jpeg": {}}, "description": "The photo (JPEG bytes)"}},
+        summary="Download a submission's photo: the upload as it came, or its standardised version",
+    )
+    async def get_photo_submission_file(
+        submission_id: SubmissionId,
+        request: Request,
+        principal: Annotated[Principal, requires("photos:read")],
+        variant: Annotated[Literal["original", "standardised"], Query()] = "original",
+    ) -> Response:
+        async with runtime_from(request).db.session() as session:
+            content = await service.submission_file(session, submission_id, variant, principal)
+        return Response(
+            content,
+            media_type="image/jpeg",
+            headers={
+                "Cache-Control": "private, max-age=3600",
+                "ETag": f'"{hashlib.sha256(content).hexdigest()}"',
+            },
+        )
 
     @api.get(
         "/students/{student_no}/photos",

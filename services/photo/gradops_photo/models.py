@@ -39,7 +39,11 @@ class PhotoSubmission(Base):
     kind: Mapped[str] = mapped_column(String(16))
     source: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(20), index=True)
-    sha256: Mapped[str] = mapped_column(String(64))
+    sha256: Mapped[str] = mapped_column(String(64))  # the uploaded file, as it came
+    # Set when the upload was standardised on submission; the QC state then follows that photo's report.
+    standardised_sha256: Mapped[str | None] = mapped_column(String(64))
+    # The student's centre when submitted (from the registry): tenancy for reads and downloads.
+    learning_centre: Mapped[str | None] = mapped_column(String(32), index=True)
     qc_report: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime)

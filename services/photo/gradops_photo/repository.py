@@ -14,6 +14,9 @@ class PhotoRepository:
         if await self.session.get(PhotoBlob, blob.sha256) is None:
             self.session.add(blob)
 
+    async def get_blob(self, sha256: str) -> PhotoBlob | None:
+        return await self.session.get(PhotoBlob, sha256)
+
     async def get_submission(self, submission_id: str, *, for_update: bool = False) -> PhotoSubmission | None:
         query = select(PhotoSubmission).where(PhotoSubmission.id == submission_id)
         if for_update:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_photo import domain
 from gradops_photo.models import PhotoBlob, PhotoSubmission, SubmissionTransition, outbox
+from gradops_photo.qc import QcReport
 from gradops_photo.repository import PhotoRepository
 from gradops_shared.contracts import PhotoApproved, PhotoRejected, PhotoSubmitted
 from gradops_shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
@@ -62,12 +63,9 @@ async def lookup_student(
     return student
 
 
-def check_upload(data: bytes, report: domain.QcReport) -> None:
-    """A file that is not a decodable JPEG is refused outright and nothing is stored."""
-    if not data:
-        raise InvalidInput(
-            "The uploaded file is empty.", code="photo.empty_file", message_zh="上传的文件为空"
-        )
+def check_upload(report: QcReport) -> None:
+    """A file that is not a decodable JPEG is refused outright and nothing is stored (unless it was
+    standardised into one: then the judged photo is the standardised JPEG)."""
     if not report.decodable_jpeg:
         raise InvalidInput(
             "The upload is not a complete JPEG image.",
@@ -84,22 +82,38 @@ async def submit_photo(
     kind: str,
     source: str,
     data: bytes,
-    report: domain.QcReport,
+    judged: QcReport,
+    qc_report: dict[str, Any],
     actor: str,
+    learning_centre: str | None,
+    standardised: bytes | None = None,
+    submission_id: str | None = None,
 ) -> PhotoSubmission:
+    """Stores the upload (and its standardised photo) with the report; `judged` is the report that
+    decides the state: the standardised photo's when there is one, else the upload's."""
     now = datetime.now(UTC)
     sha256 = hashlib.sha256(data).hexdigest()
     repo = PhotoRepository(session)
     await repo.store_blob(PhotoBlob(sha256=sha256, content=data, size_bytes=len(data), created_at=now))
-    state = domain.transition("submitted", "pending_review" if report.passed else "auto_rejected")
+    standardised_sha256 = None
+    if standardised is not None:
+        standardised_sha256 = hashlib.sha256(standardised).hexdigest()
+        await repo.store_blob(
+            PhotoBlob(
+                sha256=standardised_sha256, content=standardised, size_bytes=len(standardised), created_at=now
+            )
+        )
+    state = domain.state_after_qc(judged)
     submission = PhotoSubmission(
-        id=str(uuid.uuid4()),
+        id=submission_id or str(uuid.uuid4()),
         student_no=student_no,
         kind=kind,
         source=source,
         state=state,
         sha256=sha256,
-        qc_report=report.as_dict(),
+        standardised_sha256=standardised_sha256,
+        learning_centre=learning_centre,
+        qc_report=qc_report,
         created_at=now,
         updated_at=now,
     )
@@ -120,10 +134,9 @@ async def submit_photo(
             from_state="submitted",
             to_state=state,
             actor="qc",
-            reason=None
-            if report.passed
-            else "QC failed: "
-            + ", ".join(c.code for c in report.checks if not c.passed and c.severity == "error"),
+            reason="QC failed: " + ", ".join(judged.failed_codes("error"))
+            if state == "auto_rejected"
+            else None,
             created_at=now,
         )
     )
@@ -153,6 +166,33 @@ async def get_submission(
             message_zh="照片提交记录不存在",
         )
     return submission
+
+
+async def submission_file(
+    session: AsyncSession, submission_id: str, variant: str, principal: Principal
+) -> bytes:
+    """The stored photo of a submission: the upload as it came, or its standardised version. A
+    submission of a centre outside the caller's reach does not exist for the caller (404)."""
+    not_found = NotFound(
+        f"No photo submission {submission_id}.",
+        code="photo.submission_not_found",
+        message_zh="照片提交记录不存在",
+    )
+    submission = await PhotoRepository(session).get_submission(submission_id)
+    if submission is None:
+        raise not_found
+    principal.ensure_sees(submission.learning_centre, not_found)
+    sha256 = submission.sha256 if variant == "original" else submission.standardised_sha256
+    blob = await PhotoRepository(session).get_blob(sha256) if sha256 else None
+    if blob is None:
+        raise NotFound(
+            f"Submission {submission_id} has no {variant} photo.",
+            code="photo.file_not_found",
+            message_zh="该提交没有此版本的照片（未做标准化）"
+            if variant == "standardised"
+            else "照片文件不存在",
+        )
+    return blob.content
 
 
 async def _decide(
