@@ -21,7 +21,7 @@ from gradops_suite.embedded import EmbeddedSuite, build_embedded, migrate_embedd
 from tests.e2e.slice import assert_problem
 from tests.factories import (
     create_student,
-    jpeg,
+    graduation_photo,
     open_batch_code,
     open_batch_payload,
     transcript_payload,
@@ -78,7 +78,7 @@ async def approve_graduation_photo(client: httpx.AsyncClient, number: str) -> No
     submitted = await client.post(
         f"/api/v1/students/{number}/photos",
         data={"kind": "graduation"},
-        files={"file": ("p.jpg", jpeg(), "image/jpeg")},
+        files={"file": ("p.jpg", graduation_photo(), "image/jpeg")},
     )
     assert submitted.status_code == 201, submitted.text
     assert (
