@@ -228,3 +228,35 @@ class OutboxRelay:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+async def add_events(
+    session: AsyncSession, table: Table, events: list[EventData], *, batch: int = 2000
+) -> None:
+    """`add_event` for many events at once (roster imports): multi-row inserts in the caller's
+    transaction and one wake-up, instead of one round trip per event."""
+    if not events:
+        return
+    rows = []
+    for data in events:
+        envelope = data.envelope()
+        headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
+        if envelope.request_id:
+            headers["request_id"] = envelope.request_id
+        rows.append(
+            {
+                "event_id": str(envelope.event_id),
+                "topic": data.topic(),
+                "key": envelope.student_no,
+                "event_type": envelope.type,
+                "payload": envelope.model_dump_json().encode(),
+                "headers": headers,
+                "created_at": envelope.occurred_at,
+            }
+        )
+    for start in range(0, len(rows), batch):
+        await session.execute(table.insert(), rows[start : start + batch])
+    schema = table.schema or "main"
+    session.info["outbox_schema"] = schema
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(schema)})

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.factories import jpeg, student_no, student_payload
+from tests.factories import ensure_learning_centre, jpeg, student_no, student_payload
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -25,6 +25,7 @@ async def wait_for(client: httpx.AsyncClient, path: str, *, timeout_s: float = 3
 
 async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     number = student_no()
+    await ensure_learning_centre(client)
     created = await client.put(f"/api/v1/students/{number}", json=student_payload(level="junior_college"))
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "enrolled"
@@ -87,6 +88,7 @@ def assert_problem(response: httpx.Response, status: int, code: str | None = Non
 
 async def check_bad_inputs_change_nothing(client: httpx.AsyncClient) -> None:
     number = student_no()
+    await ensure_learning_centre(client)
 
     malformed = await client.put(
         f"/api/v1/students/{number}", content=b'{"name": ', headers={"content-type": "application/json"}
