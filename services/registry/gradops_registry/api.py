@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
@@ -54,6 +55,9 @@ IfMatch = Annotated[
     str | None,
     Header(description="The version you read; a stale one gets 409 registry.version_conflict."),
 ]
+
+
+_CURSOR = re.compile(r"^[0-9A-Za-z]{1,32}$")
 
 
 def _settings(request: Request) -> RegistrySettings:
@@ -194,11 +198,14 @@ def _encode_cursor(student_no: str) -> str:
 
 def _decode_cursor(cursor: str) -> str:
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        decoded = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+        if _CURSOR.match(decoded):
+            return decoded
     except (binascii.Error, UnicodeDecodeError):
-        raise InvalidInput(
-            "cursor is not one this API returned.", code="registry.cursor_invalid", message_zh="分页游标无效"
-        ) from None
+        pass
+    raise InvalidInput(
+        "cursor is not one this API returned.", code="registry.cursor_invalid", message_zh="分页游标无效"
+    )
 
 
 async def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:

@@ -81,7 +81,7 @@ def flag(state: str, *, level: str, notice_date: date) -> ReviewStep:
             code="registry.prior_education_not_applicable",
             message_zh="仅专科起点本科（专升本）学生需要前置学历复查",
         )
-    if state in ("pending", "second_review"):
+    if state in ("pending", "second_review", "failed"):  # failed: the status is already cancelled
         raise _illegal(state, "flag")
     return ReviewStep("pending", "flagged", "pending", add_months(notice_date, DEADLINE_MONTHS))
 
