@@ -9,7 +9,6 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -17,7 +16,7 @@ import pytest
 from PIL import Image
 
 from gradops_shared.collection_code import verify_code
-from gradops_shared.principal import PRINCIPAL_HEADER, SCOPES, Principal, sign_principal
+from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
 from gradops_suite.embedded import build_embedded, migrate_embedded
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, ensure_learning_centre, png, student_no, student_payload
