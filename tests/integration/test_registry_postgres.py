@@ -82,8 +82,8 @@ async def test_the_migration_encrypts_existing_clear_numbers() -> None:
         await asyncio.to_thread(upgrade, "registry", url, "regi0001")
         await conn.execute(
             "INSERT INTO registry.students VALUES ('2021000001', '张三', 'female', '1949-12-31', "
-            "'resident_id', '11010519491231002X', '5135701', 'junior_college', 'open_education', '机电', '2021-spring', "
-            "'part_time', 'enrolled', 1, now(), now())"
+            "'resident_id', '11010519491231002X', '5135701', 'junior_college', 'open_education', '机电', "
+            "'2021-spring', 'part_time', 'enrolled', 1, now(), now())"
         )
         await asyncio.to_thread(upgrade, "registry", url)
         row = await conn.fetchrow("SELECT * FROM registry.students")
