@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections import defaultdict
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import structlog
@@ -230,13 +231,9 @@ async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
         await asyncio.wait_for(stop.wait(), timeout=seconds)
 
 
-async def add_events(
-    session: AsyncSession, table: Table, events: list[EventData], *, batch: int = 2000
-) -> None:
-    """`add_event` for many events at once (roster imports): multi-row inserts in the caller's
-    transaction and one wake-up, instead of one round trip per event."""
-    if not events:
-        return
+def outbox_rows(events: list[EventData]) -> list[dict[str, Any]]:
+    """The outbox rows of many events, for bulk writers (roster imports): insert them in the
+    caller's transaction, then call `notify_relay`."""
     rows = []
     for data in events:
         envelope = data.envelope()
@@ -254,8 +251,11 @@ async def add_events(
                 "created_at": envelope.occurred_at,
             }
         )
-    for start in range(0, len(rows), batch):
-        await session.execute(table.insert(), rows[start : start + batch])
+    return rows
+
+
+async def notify_relay(session: AsyncSession, table: Table) -> None:
+    """Wakes the relays once the caller's transaction commits (as `add_event` does per event)."""
     schema = table.schema or "main"
     session.info["outbox_schema"] = schema
     if session.bind is not None and session.bind.dialect.name == "postgresql":

@@ -17,19 +17,18 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from gradops_registry import domain
 from gradops_registry.models import OrgUnit, StatusChange, Student, outbox
 from gradops_registry.pii import PiiCipher
 from gradops_registry.repository import OrgRepository, StudentRepository
 from gradops_registry.schemas import ImportReport, ImportRowError, ImportRowOutcome, StudentIn
-from gradops_registry.service import registry_cipher, snapshot_data
+from gradops_registry.service import registry_cipher, snapshot_from_row
 from gradops_registry.settings import RegistrySettings
 from gradops_registry.validation import validate_record
 from gradops_shared.contracts import EventData, StudentRegistered, StudentStatusChanged, StudentUpdated
 from gradops_shared.errors import GradOpsError, InvalidInput
-from gradops_shared.outbox import add_events
+from gradops_shared.outbox import notify_relay, outbox_rows
 from gradops_shared.principal import Principal
 
 # Header (English field name or the Chinese column names registrars use) -> field.
@@ -70,6 +69,8 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "status": {label: code for code, label in domain.STATUS_LABELS_ZH.items()},
     "level": {label: code for code, label in domain.LEVELS.items()},
 }  # fmt: skip
+# (row, current columns, changed columns, typed changes with their details)
+_Update = tuple["_Row", dict[str, Any], dict[str, Any], list[tuple[str, dict[str, Any]]]]
 _STUDENT_NO = re.compile(r"^[0-9A-Za-z]{1,32}$")
 _XLSX_MAGIC = b"PK\x03\x04"
 
@@ -246,12 +247,12 @@ async def import_roster(
                 seen[row.student_no] = row.line
 
     units = await OrgRepository(session).all_units()
-    existing = await StudentRepository(session).get_many(
+    existing = await StudentRepository(session).get_rows(
         [r.student_no for r in rows if r.student_no and not r.errors]
     )
     cipher = registry_cipher(settings)
     creates: list[_Row] = []
-    updates: list[tuple[_Row, Student, dict[str, Any], list[tuple[str, dict[str, Any]]]]] = []
+    updates: list[_Update] = []
     unchanged: list[_Row] = []
     for row in rows:
         if row.errors:
@@ -280,7 +281,7 @@ async def import_roster(
                 continue
             creates.append(row)
             continue
-        if not principal.sees_centre(current.learning_centre):
+        if not principal.sees_centre(current["learning_centre"]):
             row.error(
                 shown["student_no"],
                 "registry.student_not_found",
@@ -347,14 +348,14 @@ def _branch_of(centre: OrgUnit, units: dict[str, OrgUnit]) -> str | None:
 
 def _diff_existing(
     row: _Row,
-    current: Student,
+    current: dict[str, Any],
     shown: dict[str, str],
     id_hash: str,
-    updates: list[tuple[_Row, Student, dict[str, Any], list[tuple[str, dict[str, Any]]]]],
+    updates: list[_Update],
     unchanged: list[_Row],
 ) -> None:
     requested_status = row.fields.pop("status")
-    if requested_status is not None and requested_status != current.status:
+    if requested_status is not None and requested_status != current["status"]:
         row.error(
             shown.get("status"),
             "registry.import_status_change",
@@ -364,20 +365,20 @@ def _diff_existing(
         return
     changes: list[tuple[str, dict[str, Any]]] = []
     for field_name, change_type in (("major", "change_major"), ("learning_centre", "transfer_centre")):
-        if row.fields[field_name] != getattr(current, field_name):
+        if row.fields[field_name] != current[field_name]:
             try:
-                domain.apply_change(current.status, change_type)
+                domain.apply_change(current["status"], change_type)
             except GradOpsError as exc:
                 row.error(shown.get(field_name), exc.code, exc.detail, exc.message_zh)
                 return
             changes.append(
                 (
                     change_type,
-                    {field_name: {"from": getattr(current, field_name), "to": row.fields[field_name]}},
+                    {field_name: {"from": current[field_name], "to": row.fields[field_name]}},
                 )
             )
-    changed = {k: v for k, v in row.fields.items() if getattr(current, k) != v}
-    if id_hash != current.id_number_hash:
+    changed = {k: v for k, v in row.fields.items() if current[k] != v}
+    if id_hash != current["id_number_hash"]:
         changed["id_number_hash"] = id_hash
     if not changed:
         unchanged.append(row)
@@ -389,7 +390,7 @@ async def _write(
     session: AsyncSession,
     principal: Principal,
     creates: list[_Row],
-    updates: list[tuple[_Row, Student, dict[str, Any], list[tuple[str, dict[str, Any]]]]],
+    updates: list[_Update],
     now: datetime,
     cipher: PiiCipher,
     settings: RegistrySettings,
@@ -427,8 +428,8 @@ async def _write(
                 now,
             )
         )
-        events.append(snapshot_data(StudentRegistered, Student(**values)))
-    await repo.bulk_insert(Student, student_rows, batch)
+        events.append(snapshot_from_row(StudentRegistered, values))
+    await repo.copy_rows(Student, student_rows, batch)
 
     update_rows: list[dict[str, Any]] = []
     for row, current, changed, changes in updates:
@@ -436,18 +437,21 @@ async def _write(
             changed["id_number_encrypted"] = cipher.encrypt(row.id_number)
             changed["id_number_last4"] = row.id_number[-4:]
         update_rows.append(
-            {"student_no": current.student_no, **changed, "version": current.version + 1, "updated_at": now}
+            {
+                "student_no": current["student_no"],
+                **changed,
+                "version": current["version"] + 1,
+                "updated_at": now,
+            }
         )
-        # The in-memory object gives the snapshot; the UPDATE below is what is written.
-        for key, value in changed.items():
-            set_committed(current, key, value)
+        current = {**current, **changed}  # the snapshot after the UPDATE below
         for change_type, details in changes:
             change_rows.append(
                 _change_row(
-                    current.student_no,
+                    current["student_no"],
                     change_type,
-                    current.status,
-                    current.status,
+                    current["status"],
+                    current["status"],
                     "roster import",
                     details,
                     principal.subject,
@@ -457,23 +461,19 @@ async def _write(
             events.append(
                 StudentStatusChanged.model_validate(
                     {
-                        "student_no": current.student_no,
-                        "from_status": current.status,
-                        "to_status": current.status,
+                        "student_no": current["student_no"],
+                        "from_status": current["status"],
+                        "to_status": current["status"],
                         "reason": f"{change_type}: roster import",
                         "effective_date": now.date(),
                     }
                 )
             )
-        events.append(snapshot_data(StudentUpdated, current))
+        events.append(snapshot_from_row(StudentUpdated, current))
     await repo.bulk_update_students(update_rows, batch)
-    await repo.bulk_insert(StatusChange, change_rows, batch)
-    await add_events(session, outbox, events, batch=batch)
-
-
-def set_committed(student: Student, key: str, value: Any) -> None:
-    """Updates the loaded object without making the ORM write it a second time."""
-    set_committed_value(student, key, value)
+    await repo.copy_rows(StatusChange, change_rows, batch)
+    await repo.copy_rows(outbox, outbox_rows(events), batch)
+    await notify_relay(session, outbox)
 
 
 def _change_row(

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import JSON, Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from gradops_registry.models import (
+    Base,
     EvidenceBlob,
     IdentityFlagChange,
     OrgUnit,
@@ -42,24 +44,49 @@ class StudentRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def get_many(self, student_nos: Sequence[str]) -> dict[str, Student]:
-        found: dict[str, Student] = {}
-        for start in range(0, len(student_nos), 5000):  # stay below bind-parameter limits
-            chunk = student_nos[start : start + 5000]
-            rows = await self.session.execute(select(Student).where(Student.student_no.in_(chunk)))
-            found.update({s.student_no: s for s in rows.scalars()})
-        return found
-
     def add(self, student: Student) -> None:
         self.session.add(student)
 
     def add_status_change(self, change: StatusChange) -> None:
         self.session.add(change)
 
-    async def bulk_insert(self, model: type[Any], rows: list[dict[str, Any]], batch: int) -> None:
-        """Set-based writes for imports: one multi-row INSERT per batch on both backends."""
-        for start in range(0, len(rows), batch):
-            await self.session.execute(insert(model), rows[start : start + batch])
+    async def copy_rows(self, target: type[Base] | Table, rows: list[dict[str, Any]], batch: int) -> None:
+        """Bulk insert of rows with the same keys. On PostgreSQL through COPY (an order of magnitude
+        faster than multi-row INSERTs for a 100,000-row roster), in the caller's transaction;
+        elsewhere (SQLite) multi-row INSERTs."""
+        if not rows:
+            return
+        table = target if isinstance(target, Table) else cast(Table, target.__table__)
+        if self.session.bind is None or self.session.bind.dialect.name != "postgresql":
+            for start in range(0, len(rows), batch):
+                await self.session.execute(insert(table), rows[start : start + batch])
+            return
+        columns = list(rows[0])
+        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+
+        def encoded(value: Any, column: str) -> Any:  # asyncpg takes JSON columns as text
+            return (
+                json.dumps(value, ensure_ascii=False)
+                if column in json_columns and value is not None
+                else value
+            )
+
+        records = [tuple(encoded(row[c], c) for c in columns) for row in rows]
+        connection = await self.session.connection()
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
+            table.name, schema_name=table.schema, columns=columns, records=records
+        )
+
+    async def get_rows(self, student_nos: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """Current columns of many students as plain mappings (no ORM objects: imports read 100,000)."""
+        table = cast(Table, Student.__table__)
+        found: dict[str, dict[str, Any]] = {}
+        for start in range(0, len(student_nos), 5000):
+            chunk = student_nos[start : start + 5000]
+            result = await self.session.execute(select(table).where(table.c.student_no.in_(chunk)))
+            found.update({row["student_no"]: dict(row) for row in result.mappings()})
+        return found
 
     async def bulk_update_students(self, rows: list[dict[str, Any]], batch: int) -> None:
         """UPDATE by primary key, executemany (ORM bulk update: rows carry `student_no`)."""

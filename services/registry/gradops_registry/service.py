@@ -69,6 +69,17 @@ def snapshot_data(cls: type[StudentSnapshot], student: Student) -> StudentSnapsh
     )
 
 
+def snapshot_from_row(cls: type[StudentSnapshot], row: dict[str, Any]) -> StudentSnapshot:
+    """The same snapshot from a row about to be bulk-inserted (no ORM object per row)."""
+    return cls(
+        student_no=row["student_no"],
+        course_selection_allowed=review_rules.course_selection_allowed(
+            row["prior_education_state"], row["status"]
+        ),
+        **{f: row.get(f) for f in _SNAPSHOT_FIELDS},
+    )
+
+
 def student_not_found(student_no: str) -> NotFound:
     return NotFound(
         f"No student with number {student_no}.",
