@@ -14,6 +14,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import platform
 import sys
 import time

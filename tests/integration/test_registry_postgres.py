@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 from typing import Any
 
 import asyncpg
@@ -51,17 +52,31 @@ async def test_a_raw_select_does_not_show_the_id_number(registry_db: Database, p
     number = student_no()
     payload = student_payload()
     async with registry_db.transaction() as session:
-        await upsert_student_in_db(session, number, id_number=payload["id_number"], gender=payload["gender"])
+        await upsert_student_in_db(
+            session,
+            number,
+            id_number=payload["id_number"],
+            gender=payload["gender"],
+            class_code="1班",
+            exam_no="21530102150001",
+            duration_years=2.5,
+        )
     conn = await asyncpg.connect(raw_dsn(postgres_url))
     try:
         row = await conn.fetchrow("SELECT * FROM registry.students WHERE student_no = $1", number)
-        outbox_rows = await conn.fetch("SELECT payload FROM registry.outbox WHERE key = $1", number)
+        outbox_rows = await conn.fetch(
+            "SELECT payload FROM registry.outbox WHERE key = $1 ORDER BY seq", number
+        )
     finally:
         await conn.close()
     assert row is not None
     dump = " ".join(str(v) for v in dict(row).values())
     assert payload["id_number"] not in dump
     assert all(payload["id_number"] not in bytes(r["payload"]).decode() for r in outbox_rows)
+    registered = json.loads(bytes(outbox_rows[0]["payload"]))["data"]
+    assert registered["class_code"] == "1班" and registered["exam_no"] == "21530102150001"
+    assert registered["duration_years"] == 2.5 and registered["birth_date"] == payload["birth_date"]
+    assert registered["course_selection_allowed"] is True
     cipher = PiiCipher(DEV_PII_KEY)
     assert cipher.decrypt(row["id_number_encrypted"]) == payload["id_number"]
     assert row["id_number_hash"] == cipher.lookup_hash(payload["id_number"])

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
+from gradops_registry.collection import cjk_font_path, render_png
 from gradops_registry.pii import PiiCipher
+from gradops_registry.settings import RegistrySettings
 from gradops_shared.collection_code import (
     BadSignature,
     ExpiredCode,
@@ -15,6 +20,10 @@ from gradops_shared.collection_code import (
     verify_code,
 )
 
+_FONTS = [
+    Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+]
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=30)
 
@@ -71,3 +80,16 @@ def test_another_key_cannot_read_the_number() -> None:
     sealed = PiiCipher("a").encrypt("11010519491231002X")
     with pytest.raises(Exception):  # noqa: B017 - cryptography's InvalidTag
         PiiCipher("b").decrypt(sealed)
+
+
+def test_the_qr_png_gets_text_lines_only_when_a_font_is_there(tmp_path: Path) -> None:
+    bare = Image.open(io.BytesIO(render_png("GC1.x.y", ["张**三  *****002X"], None)))
+    font = next((p for p in _FONTS if p.is_file()), None)
+    if font is None:
+        pytest.skip("no TrueType font on this machine")
+    with_text = Image.open(
+        io.BytesIO(render_png("GC1.x.y", ["张**三  *****002X", "昆明开放学院  专科"], font))
+    )
+    assert with_text.width == bare.width and with_text.height > bare.height
+    missing = RegistrySettings(collection_code_font_path=str(tmp_path / "none.ttf"))
+    assert cjk_font_path(missing) is None

@@ -62,16 +62,11 @@ class StudentRepository:
                 await self.session.execute(insert(table), rows[start : start + batch])
             return
         columns = list(rows[0])
-        json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
-
-        def encoded(value: Any, column: str) -> Any:  # asyncpg takes JSON columns as text
-            return (
-                json.dumps(value, ensure_ascii=False)
-                if column in json_columns and value is not None
-                else value
-            )
-
-        records = [tuple(encoded(row[c], c) for c in columns) for row in rows]
+        for column in (c.name for c in table.columns if isinstance(c.type, JSON) and c.name in rows[0]):
+            for row in rows:  # asyncpg takes JSON columns as text
+                if row[column] is not None:
+                    row[column] = json.dumps(row[column], ensure_ascii=False)
+        records = [tuple(map(row.__getitem__, columns)) for row in rows]
         connection = await self.session.connection()
         raw = await connection.get_raw_connection()
         await raw.driver_connection.copy_records_to_table(  # type: ignore[union-attr]
