@@ -14,7 +14,6 @@ import asyncio
 import csv
 import io
 import json
-import os
 import platform
 import sys
 import time
