@@ -14,6 +14,7 @@ import asyncio
 import csv
 import io
 import json
+import os
 import platform
 import sys
 import time
@@ -76,12 +77,18 @@ def as_xlsx(table: list[list[str]]) -> bytes:
 async def timed_import(
     db: Database, settings: RegistrySettings, content: bytes
 ) -> tuple[float, dict[str, Any]]:
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
         report = await import_roster(session, settings, HQ, content, dry_run=False, partial=False)
     elapsed = time.perf_counter() - began
-    return elapsed, {"rows": report.rows, "created": report.created, "unchanged": report.unchanged,
-                     "invalid": report.invalid}  # fmt: skip
+    return elapsed, {
+        "rows": report.rows,
+        "created": report.created,
+        "unchanged": report.unchanged,
+        "invalid": report.invalid,
+        "python_cpu_seconds": round(time.process_time() - cpu_began, 1),
+        "load_average_1min": round(os.getloadavg()[0], 1),
+    }
 
 
 async def main(count: int) -> None:

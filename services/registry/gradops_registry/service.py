@@ -299,8 +299,6 @@ async def upsert_student(
         return student, True
 
     changes: list[tuple[str, dict[str, Any] | None]] = []
-    if payload.status is not None and payload.status != student.status:
-        changes.append((domain.change_for_status(student.status, payload.status), None))
     if fields["major"] != student.major:
         domain.apply_change(student.status, "change_major")
         changes.append(("change_major", {"major": {"from": student.major, "to": fields["major"]}}))
@@ -312,6 +310,9 @@ async def upsert_student(
                 {"learning_centre": {"from": student.learning_centre, "to": fields["learning_centre"]}},
             )
         )
+    # A status change goes last, so a major or centre change is logged under the status it was made in.
+    if payload.status is not None and payload.status != student.status:
+        changes.append((domain.change_for_status(student.status, payload.status), None))
     changed = {k: v for k, v in fields.items() if getattr(student, k) != v}
     if id_hash != student.id_number_hash:
         changed.update(
@@ -321,21 +322,17 @@ async def upsert_student(
         )
     if not changed and not changes:
         return student, False
-    previous_status = student.status
     for key, value in changed.items():
         setattr(student, key, value)
     student.version += 1
     student.updated_at = now
     for change_type, details in changes:
-        if change_type in ("change_major", "transfer_centre"):
-            to_status = student.status
-        else:
-            to_status = domain.apply_change(previous_status, change_type)
-            student.status = to_status
+        before = student.status
+        student.status = domain.apply_change(before, change_type)
         await record_status_change(
             session,
             student,
-            previous_status,
+            before,
             change_type=change_type,
             reason="record updated (PUT)",
             actor=principal.subject,
