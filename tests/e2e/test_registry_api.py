@@ -426,6 +426,14 @@ async def test_prior_education_review_workflow_to_formal_status(suite: Suite) ->
         and evidence["size"] == len(PDF)
         and len(evidence["sha256"]) == 64
     )
+    download = await client.get(f"{path}/evidence/{evidence['sha256']}")
+    assert download.content == PDF and download.headers["content-type"] == "application/pdf"
+    other = await create_student(client)
+    assert_problem(
+        await client.get(f"/api/v1/students/{other}/prior-education-review/evidence/{evidence['sha256']}"),
+        404,
+        "registry.evidence_not_found",
+    )
 
     passed = await client.post(
         path,

@@ -40,7 +40,7 @@ from gradops_registry.schemas import (
     StudentPage,
 )
 from gradops_registry.settings import RegistrySettings
-from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, PayloadTooLarge
+from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, NotFound, PayloadTooLarge
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
 
@@ -477,6 +477,34 @@ def router() -> APIRouter:
                 notes=notes,
             )
             return _review_out(student, await StudentRepository(session).review_steps(student_no))
+
+    @api.get(
+        "/students/{student_no}/prior-education-review/evidence/{sha256}",
+        response_class=Response,
+        responses={200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}},
+        summary="Download one evidence file of the student's review",
+    )
+    async def get_prior_education_evidence(
+        student_no: StudentNo,
+        sha256: Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")],
+        request: Request,
+        principal: Annotated[Principal, requires("registry:read")],
+    ) -> Response:
+        async with runtime_from(request).db.session() as session:
+            await service.get_student(session, student_no, principal)
+            repo = StudentRepository(session)
+            steps = await repo.review_steps(student_no)
+            # Only evidence filed for this student: a digest alone opens nothing.
+            blob = None
+            if any(e["sha256"] == sha256 for step in steps for e in step.evidence):
+                blob = await repo.evidence(sha256)
+        if blob is None:
+            raise NotFound(
+                "No such evidence for this student.",
+                code="registry.evidence_not_found",
+                message_zh="该学生没有此证明材料",
+            )
+        return Response(blob.content, media_type=blob.media_type)
 
     @api.get(
         "/prior-education-reviews/overdue",

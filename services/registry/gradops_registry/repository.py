@@ -155,6 +155,9 @@ class StudentRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def evidence(self, sha256: str) -> EvidenceBlob | None:
+        return await self.session.get(EvidenceBlob, sha256)
+
     async def store_evidence(self, blob: EvidenceBlob) -> None:
         """Content-addressed: the same bytes are stored once."""
         if await self.session.get(EvidenceBlob, blob.sha256) is None:
