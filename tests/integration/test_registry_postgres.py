@@ -7,6 +7,7 @@ import asyncio
 import csv
 import io
 import json
+from datetime import date
 from typing import Any
 
 import asyncpg
@@ -14,15 +15,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gradops_registry import reviews
 from gradops_registry.imports import ImportRejected, import_roster
 from gradops_registry.models import StatusChange, Student, outbox
 from gradops_registry.pii import PiiCipher
-from gradops_registry.schemas import StatusChangeIn, StudentIn
-from gradops_registry.service import change_status, upsert_student
+from gradops_registry.schemas import IdentityFlagIn, StatusChangeIn, StudentIn
+from gradops_registry.service import change_status, set_identity_flag, upsert_student
 from gradops_registry.settings import DEV_PII_KEY, RegistrySettings
 from gradops_shared.db import Database
 from gradops_shared.errors import Conflict
 from gradops_shared.migrations import upgrade
+from gradops_shared.principal import SCOPES, Principal
 from tests.conftest import DB_SUFFIX, PG_SERVER
 from tests.factories import (
     HQ_PRINCIPAL,
@@ -241,3 +244,72 @@ async def test_an_import_with_one_bad_row_writes_nothing(registry_db: Database) 
         in_outbox = select(func.count()).select_from(outbox).where(outbox.c.key.in_(numbers))
         events = (await session.execute(in_outbox)).scalar_one()
     assert (count, events) == (0, 0)
+
+
+async def outbox_events(db: Database, number: str) -> list[tuple[str, dict[str, Any]]]:
+    async with db.session() as session:
+        rows = (
+            await session.execute(
+                select(outbox.c.payload).where(outbox.c.key == number).order_by(outbox.c.seq)
+            )
+        ).scalars()
+        envelopes = [json.loads(bytes(payload)) for payload in rows]
+    return [(e["type"], e["data"]) for e in envelopes]
+
+
+async def test_every_workflow_step_emits_its_event(registry_db: Database) -> None:
+    number = student_no()
+    async with registry_db.transaction() as session:
+        await upsert_student_in_db(session, number, level="bachelor_from_junior_college")
+    async with registry_db.transaction() as session:
+        await change_status(
+            session, HQ_PRINCIPAL, number, StatusChangeIn(change_type="suspend", reason="休学"), None
+        )
+    async with registry_db.transaction() as session:
+        await reviews.review_step(
+            session,
+            HQ_PRINCIPAL,
+            number,
+            action="flag",
+            outcome=None,
+            evidence=[],
+            prior_graduation_year=None,
+            abroad=False,
+            notice_date=date(2026, 1, 31),
+            notes=None,
+        )
+    async with registry_db.transaction() as session:
+        await set_identity_flag(
+            session, HQ_PRINCIPAL, number, IdentityFlagIn(in_doubt=True, kind="abnormal", reason="CHSI")
+        )
+    events = await outbox_events(registry_db, number)
+    assert [t for t, _ in events] == [
+        "StudentRegistered",
+        "StudentStatusChanged",
+        "StudentUpdated",
+        "PriorEducationReviewed",
+        "StudentUpdated",
+        "IdentityFlagChanged",
+    ]
+    assert events[1][1]["to_status"] == "suspended" and events[1][1]["reason"] == "suspend: 休学"
+    assert events[3][1] == {
+        "student_no": number,
+        "stage": "flagged",
+        "outcome": "pending",
+        "formal_status": False,
+        "deadline": "2026-04-30",
+    }
+    assert events[4][1]["course_selection_allowed"] is False
+    assert events[5][1]["in_doubt"] is True and events[5][1]["kind"] == "abnormal"
+
+
+async def test_a_centre_key_cannot_import_into_another_centre(registry_db: Database) -> None:
+    centre_key = Principal(subject="centre", scopes=frozenset(SCOPES), centres=frozenset({"5135702"}))
+    async with registry_db.transaction() as session:
+        await ensure_centre_in_db(session, "5135702")
+    number = student_no()
+    async with registry_db.transaction() as session:
+        report = await import_roster(
+            session, SETTINGS, centre_key, roster([roster_row(number)]), dry_run=True, partial=False
+        )
+    assert report.results[0].errors[0].code == "registry.learning_centre_not_found"
