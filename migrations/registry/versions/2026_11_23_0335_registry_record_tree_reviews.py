@@ -11,6 +11,7 @@ and the clear column is dropped. Run it with the same key the service will use.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -120,7 +121,7 @@ def upgrade() -> None:
         batch.alter_column("change_type", existing_type=sa.String(length=20), nullable=False)
 
     # The student record: new fields, nullable first so existing rows can be filled.
-    new_columns = [
+    new_columns: list[sa.Column[Any]] = [
         sa.Column("former_name", sa.String(length=100), nullable=True),
         sa.Column("ethnicity", sa.String(length=32), nullable=True),
         sa.Column("political_status", sa.String(length=32), nullable=True),
@@ -193,4 +194,52 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("regi0002 dropped the clear ID numbers; restore a backup to go back before it.")
+    """Back to clear numbers (decrypted with the configured key): only to roll back a failed deploy."""
+    schema = _schema()
+    cipher = PiiCipher(RegistrySettings().pii_key.get_secret_value())
+    with op.batch_alter_table("students", schema=schema) as batch:
+        batch.add_column(sa.Column("id_number", sa.String(length=64), nullable=True))
+    students = sa.table(
+        "students",
+        sa.column("student_no", sa.String),
+        sa.column("id_number", sa.String),
+        sa.column("id_number_encrypted", sa.String),
+        schema=schema,
+    )
+    bind = op.get_bind()
+    for student_no, sealed in bind.execute(
+        sa.select(students.c.student_no, students.c.id_number_encrypted)
+    ).all():
+        bind.execute(
+            students.update()
+            .where(students.c.student_no == student_no)
+            .values(id_number=cipher.decrypt(sealed))
+        )
+    with op.batch_alter_table("students", schema=schema) as batch:
+        batch.alter_column("id_number", existing_type=sa.String(length=64), nullable=False)
+        batch.drop_index("ix_students_id_number_hash")
+        batch.drop_index("ix_students_prior_education")
+        batch.drop_index("ix_students_learning_centre_student_no")
+        batch.create_index("ix_students_learning_centre", ["learning_centre"])
+        for name in (
+            "former_name", "ethnicity", "political_status", "id_number_encrypted", "id_number_hash",
+            "id_number_last4", "exam_no", "branch", "class_code", "duration_years", "education_type",
+            "expected_graduation_date", "mobile", "email", "work_unit", "certificate_number",
+            "registration_number", "prior_education_state", "prior_education_deadline", "identity_in_doubt",
+            "identity_doubt_kind",
+        ):  # fmt: skip
+            batch.drop_column(name)
+    with op.batch_alter_table("status_changes", schema=schema) as batch:
+        batch.drop_column("details")
+        batch.drop_column("change_type")
+    op.drop_index(
+        op.f("ix_identity_flag_changes_student_no"), table_name="identity_flag_changes", schema=SCHEMA
+    )
+    op.drop_table("identity_flag_changes", schema=SCHEMA)
+    op.drop_index(
+        op.f("ix_prior_education_reviews_student_no"), table_name="prior_education_reviews", schema=SCHEMA
+    )
+    op.drop_table("prior_education_reviews", schema=SCHEMA)
+    op.drop_table("evidence_blobs", schema=SCHEMA)
+    op.drop_index(op.f("ix_org_units_parent"), table_name="org_units", schema=SCHEMA)
+    op.drop_table("org_units", schema=SCHEMA)
