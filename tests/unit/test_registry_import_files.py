@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import io
+import zipfile
+from datetime import date, datetime
 
 import pytest
 from openpyxl import Workbook
 
-from gradops_registry.imports import parse_rows, read_table
+from gradops_registry.imports import _read_xlsx_with_openpyxl, parse_rows, read_table
+from gradops_registry.xlsx import UnreadableSheet, read_first_sheet
 from gradops_shared.errors import InvalidInput
 
 HEADER_ZH = "学号,姓名,性别,证件号码,学习中心,层次,学生类别,专业,入学年度学期,学习形式"
@@ -58,4 +61,55 @@ def test_unknown_and_missing_columns_refuse_the_file() -> None:
 def test_an_unreadable_xlsx_is_refused() -> None:
     with pytest.raises(InvalidInput) as raised:
         read_table(b"PK\x03\x04 not really a zip")
+    assert raised.value.code == "registry.import_malformed"
+
+
+def _workbook(rows: list[list[object]], *, write_only: bool = False) -> bytes:
+    workbook = Workbook(write_only=write_only)
+    sheet = workbook.create_sheet() if write_only else workbook.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("write_only", [False, True])
+def test_the_streaming_xlsx_reader_reads_what_openpyxl_reads(write_only: bool) -> None:
+    content = _workbook(
+        [
+            ["学号", "出生日期", "学制", "班级", "在读", "备注"],
+            [2021510001, date(1990, 5, 17), 2.5, None, True, "张三"],
+            ["2021510002", datetime(1949, 12, 31, 0, 0), 3, "1班", False, None],
+            [None, None, None, None, None, "只有备注"],
+        ],
+        write_only=write_only,
+    )
+
+    def trimmed(rows: list[list[str]]) -> list[list[str]]:
+        out = []
+        for row in rows:
+            while row and row[-1] == "":
+                row = row[:-1]
+            out.append(row)
+        return out
+
+    fast = trimmed(read_first_sheet(content))
+    assert fast == trimmed(_read_xlsx_with_openpyxl(content))
+    assert fast[1] == ["2021510001", "1990-05-17", "2.5", "", "True", "张三"]
+    assert fast[2][:3] == ["2021510002", "1949-12-31", "3"]
+
+
+def test_a_sheet_the_streaming_reader_cannot_parse_goes_to_openpyxl() -> None:
+    content = _workbook([["a"]])
+    broken = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(broken, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            target.writestr(item, b"<not xml" if item.filename.startswith("xl/worksheets/") else data)
+    with pytest.raises(UnreadableSheet):
+        read_first_sheet(broken.getvalue())
+    with pytest.raises(InvalidInput) as raised:  # openpyxl cannot read it either
+        read_table(broken.getvalue())
     assert raised.value.code == "registry.import_malformed"

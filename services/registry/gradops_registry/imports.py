@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
+from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,7 @@ from gradops_registry.schemas import ImportReport, ImportRowError, ImportRowOutc
 from gradops_registry.service import registry_cipher, snapshot_from_row
 from gradops_registry.settings import RegistrySettings
 from gradops_registry.validation import validate_record
+from gradops_registry.xlsx import UnreadableSheet, read_first_sheet
 from gradops_shared.contracts import EventData, StudentRegistered, StudentStatusChanged, StudentUpdated
 from gradops_shared.errors import GradOpsError, InvalidInput
 from gradops_shared.outbox import notify_relay, outbox_rows
@@ -115,8 +117,15 @@ def _cell_text(value: object) -> str:
 
 
 def _read_xlsx(content: bytes) -> list[list[str]]:
-    from openpyxl import load_workbook
+    try:
+        rows = read_first_sheet(content)
+    except UnreadableSheet:
+        rows = _read_xlsx_with_openpyxl(content)
+    return [row for row in rows if any(cell.strip() for cell in row)]
 
+
+def _read_xlsx_with_openpyxl(content: bytes) -> list[list[str]]:
+    """The reference reader, for workbooks the streaming one does not understand."""
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception:
@@ -125,10 +134,9 @@ def _read_xlsx(content: bytes) -> list[list[str]]:
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         workbook.close()
-    return [row for row in rows if any(cell.strip() for cell in row)]
 
 
 @dataclass
