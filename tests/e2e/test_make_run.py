@@ -42,7 +42,9 @@ def _start(port: int, data_dir: Path, log: Path) -> subprocess.Popen[bytes]:
 def _wait_for_banner(log: Path, port: int, proc: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if f"http://127.0.0.1:{port}" in log.read_text(errors="replace"):
+        text = log.read_text(errors="replace")
+        # The banner, not uvicorn's own "running on" line, which comes a moment earlier.
+        if f"http://127.0.0.1:{port}" in text and "HQ API key" in text:
             return
         assert proc.poll() is None, log.read_text()
         time.sleep(0.2)
