@@ -30,12 +30,14 @@ from sqlalchemy import func
 from gradops_audit.app import DEFINITION as AUDIT
 from gradops_audit.settings import AuditSettings
 from gradops_registry.models import outbox as registry_outbox
-from gradops_registry.schemas import STUDENT_EXAMPLE, StudentIn
-from gradops_registry.service import upsert_student
+from gradops_registry.schemas import STUDENT_EXAMPLE, OrgUnitIn, StudentIn
+from gradops_registry.service import put_org_unit, upsert_student
+from gradops_registry.settings import RegistrySettings
 from gradops_shared.bus import KafkaBus
 from gradops_shared.contracts import PhotoApproved
 from gradops_shared.db import Database
 from gradops_shared.outbox import OutboxRelay
+from gradops_shared.principal import SCOPES, Principal
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
 from gradops_suite import stack
 from gradops_suite.devdb import recreate
@@ -44,6 +46,8 @@ from gradops_suite.embedded import embedded_client
 PG_SERVER = "postgresql://gradops:gradops@127.0.0.1:55432"
 KAFKA = "127.0.0.1:59092"
 RESULTS = Path(__file__).parent / "results" / "latest.json"
+HQ = Principal(subject="bench", scopes=frozenset(SCOPES))
+CENTRE = {"name": "昆明开放学院直属学习中心", "parent": "51357", "kind": "learning_centre"}
 
 
 def student(number: str) -> dict[str, Any]:
@@ -60,10 +64,15 @@ async def bench_relay(url: str, events: int = 5000) -> dict[str, float]:
     db = Database(url, "registry")
     async with db.transaction() as session:
         await session.execute(registry_outbox.update().values(sent_at=func.now()))
+    settings = RegistrySettings(database_url=url)
+    async with db.transaction() as session:
+        await put_org_unit(
+            session, settings, HQ, str(STUDENT_EXAMPLE["learning_centre"]), OrgUnitIn(**CENTRE)
+        )
     for start in range(0, events, 500):
         async with db.transaction() as session:
             for i in range(start, min(start + 500, events)):
-                await upsert_student(session, f"9{i:09d}", StudentIn(**student("")), actor="bench")
+                await upsert_student(session, settings, HQ, f"9{i:09d}", StudentIn(**student("")))
     relay = OutboxRelay(
         db,
         registry_outbox,
@@ -116,6 +125,7 @@ async def bench_consumer(url: str, events: int = 2000) -> dict[str, float]:
 
 async def slice_latencies(client: httpx.AsyncClient, runs: int) -> dict[str, float]:
     picture = photo()
+    await client.put(f"/api/v1/learning-centres/{STUDENT_EXAMPLE['learning_centre']}", json=CENTRE)
     approve_to_certificate: list[float] = []
     put_ms: list[float] = []
     for _ in range(runs):

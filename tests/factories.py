@@ -9,8 +9,10 @@ from typing import Any
 
 import httpx
 from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_registry.domain import resident_id_check_char
+from gradops_shared.principal import SCOPES, Principal
 
 _sequence = itertools.count(1)
 
@@ -69,16 +71,12 @@ def png(width: int = 480, height: int = 640) -> bytes:
 
 
 async def ensure_learning_centre(client: httpx.AsyncClient, code: str = "5135701") -> None:
-    """Creates the learning centre a test student belongs to (the registry keeps the tree).
-
-    Until the organisation tree endpoint exists on a branch, the gateway answers route.not_found and
-    there is nothing to create."""
+    """Creates the learning centre a test student belongs to (the registry keeps the tree; its
+    root, the university, is the first five digits of the centre code)."""
     response = await client.put(
         f"/api/v1/learning-centres/{code}",
         json={"name": f"测试学习中心{code}", "parent": code[:5], "kind": "learning_centre"},
     )
-    if response.status_code == 404 and response.json().get("code") == "route.not_found":
-        return
     assert response.status_code in (200, 201), response.text
 
 
@@ -159,3 +157,35 @@ def graduation_photo(person: str = "astronaut") -> bytes:
 
         _graduation_photos[person] = jpeg_bytes(graduation_rgb(person), max_kb=38)
     return _graduation_photos[person]
+
+
+# ---- registry use cases called directly (integration tests and benchmarks) --------------------
+
+HQ_PRINCIPAL = Principal(subject="test-hq", scopes=frozenset(SCOPES))
+
+
+async def ensure_centre_in_db(session: AsyncSession, code: str = "5135701") -> None:
+    """The registry's own use case, for tests that write students without the HTTP API."""
+    from gradops_registry.schemas import OrgUnitIn
+    from gradops_registry.service import put_org_unit
+    from gradops_registry.settings import RegistrySettings
+
+    await put_org_unit(
+        session,
+        RegistrySettings(),
+        HQ_PRINCIPAL,
+        code,
+        OrgUnitIn(name=f"测试学习中心{code}", parent=code[:5], kind="learning_centre"),
+    )
+
+
+async def upsert_student_in_db(
+    session: AsyncSession, number: str, principal: Principal = HQ_PRINCIPAL, **overrides: Any
+) -> None:
+    from gradops_registry.schemas import StudentIn
+    from gradops_registry.service import upsert_student
+    from gradops_registry.settings import RegistrySettings
+
+    payload = StudentIn(**student_payload(**overrides))
+    await ensure_centre_in_db(session, payload.learning_centre)
+    await upsert_student(session, RegistrySettings(), principal, number, payload)

@@ -12,6 +12,7 @@ import contextlib
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import asyncpg
 import structlog
@@ -320,3 +321,34 @@ class OutboxRelay:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
+
+
+def outbox_rows(events: list[EventData]) -> list[dict[str, Any]]:
+    """The outbox rows of many events, for bulk writers (roster imports): insert them in the
+    caller's transaction, then call `notify_relay`."""
+    rows = []
+    for data in events:
+        envelope = data.envelope()
+        headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
+        if envelope.request_id:
+            headers["request_id"] = envelope.request_id
+        rows.append(
+            {
+                "event_id": str(envelope.event_id),
+                "topic": data.topic(),
+                "key": envelope.student_no,
+                "event_type": envelope.type,
+                "payload": envelope.model_dump_json().encode(),
+                "headers": headers,
+                "created_at": envelope.occurred_at,
+            }
+        )
+    return rows
+
+
+async def notify_relay(session: AsyncSession, table: Table) -> None:
+    """Wakes the relays once the caller's transaction commits (as `add_event` does per event)."""
+    schema = table.schema or "main"
+    session.info["outbox_schema"] = schema
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(schema)})

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from tests.factories import (
+    ensure_learning_centre,
     graduation_photo,
     jpeg,
     open_batch_code,
@@ -59,6 +60,7 @@ async def sign_off(client: httpx.AsyncClient, batch: str, number: str) -> None:
 
 async def run_vertical_slice(client: httpx.AsyncClient) -> dict[str, Any]:
     number = student_no()
+    await ensure_learning_centre(client)
     created = await client.put(f"/api/v1/students/{number}", json=student_payload(level="junior_college"))
     assert created.status_code == 201, created.text
     assert created.json()["status"] == "enrolled"
@@ -128,6 +130,7 @@ def assert_problem(response: httpx.Response, status: int, code: str | None = Non
 
 async def check_bad_inputs_change_nothing(client: httpx.AsyncClient) -> None:
     number = student_no()
+    await ensure_learning_centre(client)
 
     malformed = await client.put(
         f"/api/v1/students/{number}", content=b'{"name": ', headers={"content-type": "application/json"}

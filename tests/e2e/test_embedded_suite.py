@@ -10,7 +10,7 @@ import pytest
 
 from gradops_suite.embedded import embedded_client
 from tests.e2e.slice import assert_problem, check_bad_inputs_change_nothing, run_vertical_slice, wait_for
-from tests.factories import jpeg, student_payload
+from tests.factories import ensure_learning_centre, jpeg, student_payload
 
 
 @pytest.fixture
@@ -65,6 +65,7 @@ async def test_readiness_reports_every_service(gateway: httpx.AsyncClient) -> No
 
 
 async def test_request_id_is_propagated(gateway: httpx.AsyncClient) -> None:
+    await ensure_learning_centre(gateway)
     response = await gateway.put(
         "/api/v1/students/2099000001", json=student_payload(), headers={"x-request-id": "req-42"}
     )
@@ -74,6 +75,7 @@ async def test_request_id_is_propagated(gateway: httpx.AsyncClient) -> None:
 async def test_oversized_uploads_are_refused_before_anything_is_stored(tmp_path: Path) -> None:
     async with embedded_client(tmp_path, service_overrides={"photo": {"max_upload_bytes": 2048}}) as client:
         number = "2099000002"
+        await ensure_learning_centre(client)
         assert (await client.put(f"/api/v1/students/{number}", json=student_payload())).status_code == 201
         big = await client.post(
             f"/api/v1/students/{number}/photos", files={"file": ("p.jpg", jpeg(), "image/jpeg")}

@@ -76,6 +76,10 @@ def test_make_run_serves_the_suite_and_keeps_data_across_restarts(tmp_path: Path
             assert client.get("/docs").status_code == 200
             assert "/api/v1/students/{student_no}/certificate" in client.get("/openapi.json").json()["paths"]
             assert client.put(f"/api/v1/students/{number}", json=student_payload()).status_code == 401
+            centre = {"name": "测试学习中心", "parent": "51357", "kind": "learning_centre"}
+            assert (
+                client.put("/api/v1/learning-centres/5135701", json=centre, headers=auth).status_code == 201
+            )
             created = client.put(f"/api/v1/students/{number}", json=student_payload(), headers=auth)
             assert created.status_code == 201
     finally:

@@ -15,7 +15,7 @@ import pytest
 from gradops_suite import stack
 from tests.conftest import KAFKA_BOOTSTRAP, fresh_database
 from tests.e2e.slice import assert_problem, check_bad_inputs_change_nothing, run_vertical_slice
-from tests.factories import jpeg, student_no, student_payload
+from tests.factories import ensure_learning_centre, jpeg, student_no, student_payload
 
 BASE_PORT = int(os.environ.get("GRADOPS_TEST_STACK_PORT", "18000"))
 
@@ -89,6 +89,7 @@ async def test_request_id_travels_from_gateway_into_kafka_headers(
     from tests.integration.kafka_tools import read_topic
 
     number = student_no()
+    await ensure_learning_centre(gateway)
     response = await gateway.put(
         f"/api/v1/students/{number}", json=student_payload(), headers={"x-request-id": f"trace-{number}"}
     )
@@ -114,6 +115,7 @@ async def test_gateway_answers_502_when_a_service_is_down(
     gateway: httpx.AsyncClient, photo_api_stopped: None
 ) -> None:
     number = student_no()
+    await ensure_learning_centre(gateway)
     assert (await gateway.put(f"/api/v1/students/{number}", json=student_payload())).status_code == 201
     response = await gateway.post(
         f"/api/v1/students/{number}/photos", files={"file": ("p.jpg", jpeg(), "image/jpeg")}

@@ -8,14 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from gradops_registry.models import Student, outbox
-from gradops_registry.schemas import StudentIn
-from gradops_registry.service import upsert_student
 from gradops_shared.bus import KafkaBus
 from gradops_shared.contracts import StudentStatusChanged
 from gradops_shared.db import Database
 from gradops_shared.outbox import OutboxRelay, add_event
 from gradops_shared.runtime import BackgroundWorker
-from tests.factories import student_no, student_payload
+from tests.factories import student_no, upsert_student_in_db
 from tests.integration.kafka_tools import eventually, read_topic
 
 
@@ -39,7 +37,7 @@ async def test_a_rolled_back_change_leaves_no_event(
     number = student_no()
     with pytest.raises(RuntimeError, match="after the write"):
         async with registry_db.transaction() as session:
-            await upsert_student(session, number, StudentIn(**student_payload()), actor="test")
+            await upsert_student_in_db(session, number)
             raise RuntimeError("failure after the write")
 
     async with registry_db.session() as session:
@@ -49,7 +47,7 @@ async def test_a_rolled_back_change_leaves_no_event(
     # A committed sibling proves the relay ran; the rolled-back one never shows up.
     witness = student_no()
     async with registry_db.transaction() as session:
-        await upsert_student(session, witness, StudentIn(**student_payload()), actor="test")
+        await upsert_student_in_db(session, witness)
     relay = relay_for(registry_db, kafka_bootstrap, topic_prefix)
     await relay.publisher.start()
     try:
@@ -69,7 +67,7 @@ async def test_committed_events_reach_kafka_across_a_relay_restart(
     worker = BackgroundWorker("relay", relay_for(registry_db, kafka_bootstrap, topic_prefix))
     await worker.start()
     async with registry_db.transaction() as session:
-        await upsert_student(session, first, StudentIn(**student_payload()), actor="test")
+        await upsert_student_in_db(session, first)
     assert len(await read_topic(kafka_bootstrap, topic, until=1)) == 1
     await worker.stop()
 
@@ -119,8 +117,8 @@ async def test_messages_are_keyed_by_student_number(
 ) -> None:
     number = student_no()
     async with registry_db.transaction() as session:
-        await upsert_student(session, number, StudentIn(**student_payload()), actor="test")
-        await upsert_student(session, number, StudentIn(**student_payload(major="会计")), actor="test")
+        await upsert_student_in_db(session, number)
+        await upsert_student_in_db(session, number, class_code="2021春1班")
     relay = relay_for(registry_db, kafka_bootstrap, topic_prefix)
     await relay.publisher.start()
     try:

@@ -1,4 +1,4 @@
-"""Rules of the student record. Pure functions, no I/O."""
+"""Identity documents: the resident ID number (GB 11643-1999) and the other ID types, and masking."""
 
 from __future__ import annotations
 
@@ -7,23 +7,37 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from gradops_shared.errors import Conflict, InvalidInput
-
-StudentStatus = Literal["enrolled", "suspended", "withdrawn", "cancelled", "graduated"]
-
-STATUS_LABELS_ZH: dict[str, str] = {
-    "enrolled": "在籍",
-    "suspended": "休学",
-    "withdrawn": "退学",
-    "cancelled": "取消学籍",
-    "graduated": "毕业",
-}
+from gradops_shared.errors import InvalidInput
 
 # ISO 7064 MOD 11-2 as used by GB 11643-1999 (the resident ID number).
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
-_TERM = re.compile(r"^(?P<year>\d{4})(?:-(?P<season_en>spring|autumn)|(?P<season_zh>[春秋]))$")
+
+# The other documents have no checksum; their shapes are what the issuing offices print.
+_OTHER_ID_SHAPES: dict[str, tuple[re.Pattern[str], str, str]] = {
+    "passport": (
+        re.compile(r"^[A-Z0-9]{5,20}$"),
+        "A passport number has 5 to 20 letters or digits.",
+        "护照号码应为 5 至 20 位字母或数字",
+    ),
+    # 军官证 / 士兵证: "南字第2008456号" or the bare digits.
+    "military_officer": (
+        re.compile(r"^(?:[\u4e00-\u9fa5]{1,4}字第\d{4,10}号|\d{6,12})$"),
+        "A military officer card number looks like 南字第2008456号 (or its 6 to 12 digits).",
+        "军官证号格式应为“南字第2008456号”或 6 至 12 位数字",
+    ),
+    "soldier": (
+        re.compile(r"^(?:[\u4e00-\u9fa5]{1,4}字第\d{4,10}号|\d{6,12})$"),
+        "A soldier card number looks like 北字第2008456号 (or its 6 to 12 digits).",
+        "士兵证号格式应为“北字第2008456号”或 6 至 12 位数字",
+    ),
+    "other": (
+        re.compile(r"^[^\s]{4,32}$"),
+        "An ID number has 4 to 32 characters without spaces.",
+        "证件号码应为 4 至 32 位且不含空格",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,8 @@ def resident_id_check_char(first17: str) -> str:
 
 
 def parse_resident_id(raw: str, *, today: date) -> ResidentId:
-    """Validates an 18-character resident ID number; lower-case x is normalised to X."""
+    """Validates an 18-character resident ID number; lower-case x is normalised to X.
+    Error messages never repeat the number: they end up in logs and responses."""
     number = raw.strip().upper()
     if not _RESIDENT_ID.match(number):
         raise InvalidInput(
@@ -70,12 +85,20 @@ def parse_resident_id(raw: str, *, today: date) -> ResidentId:
     return ResidentId(number=number, birth_date=birth, gender="male" if int(number[16]) % 2 else "female")
 
 
+def normalise_other_id(id_type: str, raw: str) -> str:
+    pattern, message_en, message_zh = _OTHER_ID_SHAPES[id_type]
+    number = raw.strip().upper()
+    if not pattern.match(number):
+        raise InvalidInput(message_en, code="registry.id_number_format", message_zh=message_zh)
+    return number
+
+
 def check_identity_consistency(
     resident_id: ResidentId, *, birth_date: date | None, gender: str | None
 ) -> None:
     if birth_date is not None and birth_date != resident_id.birth_date:
         raise InvalidInput(
-            f"birth_date {birth_date} does not match the ID number ({resident_id.birth_date}).",
+            "birth_date does not match the birth date inside the ID number.",
             code="registry.birth_date_mismatch",
             message_zh="出生日期与身份证号码不一致",
         )
@@ -87,28 +110,20 @@ def check_identity_consistency(
         )
 
 
-def normalise_term(raw: str) -> str:
-    """`2021春` / `2021-spring` -> `2021-spring`. Ordering of terms is by (year, season)."""
-    match = _TERM.match(raw.strip())
-    if not match:
-        raise InvalidInput(
-            "enrolment_term must look like 2021-spring, 2021-autumn, 2021春 or 2021秋.",
-            code="registry.enrolment_term_format",
-            message_zh="入学年度学期格式应为 2021春 或 2021秋",
-        )
-    season = match["season_en"] or ("spring" if match["season_zh"] == "春" else "autumn")
-    return f"{match['year']}-{season}"
-
-
 def mask_id_number(number: str) -> str:
+    """`*****8746`: what the collection code and every response without `pii:read` show."""
     return "*****" + number[-4:] if len(number) > 4 else "*" * len(number)
 
 
-def check_status_via_record_update(current: str | None, requested: str) -> None:
-    """`graduated` is set only by the certificates flow (CertificateIssued), never by a client."""
-    if requested == "graduated" and current != "graduated":
-        raise Conflict(
-            "A student becomes graduated only when a certificate is issued.",
-            code="registry.status_graduated_reserved",
-            message_zh="毕业状态只能由证书发放流程设置",
-        )
+def mask_last4(last4: str) -> str:
+    """The same mask from the stored last 4 characters (the number itself stays encrypted)."""
+    return "*****" + last4
+
+
+def mask_name(name: str) -> str:
+    """`张三` -> `张*`, `张小三` -> `张**三`: the first and last characters stay, as CHSI shows it."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "**" + name[-1]

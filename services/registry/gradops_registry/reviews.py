@@ -1,0 +1,174 @@
+"""前置学历复查 use cases: flag, first review (HQ), second review (province), with evidence."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gradops_registry.domain import apply_change
+from gradops_registry.domain import prior_education as rules
+from gradops_registry.domain.evidence import sniff_media_type
+from gradops_registry.models import EvidenceBlob, PriorEducationReview, Student, outbox
+from gradops_registry.repository import StudentRepository
+from gradops_registry.service import (
+    locked_student,
+    record_status_change,
+    snapshot_data,
+)
+from gradops_shared.contracts import PriorEducationReviewed, StudentUpdated
+from gradops_shared.errors import InvalidInput
+from gradops_shared.outbox import add_event
+from gradops_shared.principal import Principal
+
+ReviewAction = Literal["flag", "first_review", "second_review"]
+
+
+@dataclass(frozen=True)
+class EvidenceUpload:
+    evidence_type: str
+    content: bytes
+
+
+def required_evidence(student: Student, last: PriorEducationReview | None) -> list[str]:
+    if student.prior_education_state == "pending":
+        if last is not None and (last.abroad or last.prior_graduation_year is not None):
+            return [
+                rules.required_first_review_evidence(
+                    prior_graduation_year=last.prior_graduation_year, abroad=last.abroad
+                )
+            ]
+        return list(rules.FIRST_REVIEW_EVIDENCE)  # one of them, by the prior diploma's year
+    if student.prior_education_state == "second_review":
+        return list(rules.SECOND_REVIEW_EVIDENCE)
+    return []
+
+
+async def review_step(
+    session: AsyncSession,
+    principal: Principal,
+    student_no: str,
+    *,
+    action: ReviewAction,
+    outcome: Literal["passed", "failed"] | None,
+    evidence: list[EvidenceUpload],
+    prior_graduation_year: int | None,
+    abroad: bool,
+    notice_date: date | None,
+    notes: str | None,
+) -> Student:
+    student = await locked_student(session, student_no, principal, None)
+    now = datetime.now(UTC)
+    types = [e.evidence_type for e in evidence]
+    unknown = [t for t in types if t not in rules.EVIDENCE_TYPES]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown evidence type(s) {', '.join(unknown)}; known: {', '.join(rules.EVIDENCE_TYPES)}.",
+            code="registry.prior_education_evidence_type",
+            message_zh="证明材料类型无效",
+        )
+    if action == "flag":
+        if evidence:
+            raise InvalidInput(
+                "Flagging takes no evidence.",
+                code="registry.prior_education_evidence_type",
+                message_zh="标记待查时无需提交材料",
+            )
+        step = rules.flag(
+            student.prior_education_state, level=student.level, notice_date=notice_date or now.date()
+        )
+    else:
+        if outcome is None:
+            raise InvalidInput(
+                "A review needs its outcome: passed or failed.",
+                code="registry.prior_education_outcome_missing",
+                message_zh="请填写复查结论：通过或不通过",
+                extra={
+                    "errors": [{"field": "outcome", "in": "body", "type": "missing", "message": "required"}]
+                },
+            )
+        if action == "first_review":
+            step = rules.first_review(
+                student.prior_education_state,
+                passed=outcome == "passed",
+                evidence_types=types,
+                prior_graduation_year=prior_graduation_year,
+                abroad=abroad,
+                deadline=student.prior_education_deadline,
+            )
+        else:
+            step = rules.second_review(
+                student.prior_education_state, passed=outcome == "passed", evidence_types=types
+            )
+
+    stored: list[dict[str, object]] = []
+    repo = StudentRepository(session)
+    for upload in evidence:
+        media_type = sniff_media_type(upload.content)
+        digest = hashlib.sha256(upload.content).hexdigest()
+        await repo.store_evidence(
+            EvidenceBlob(
+                sha256=digest,
+                media_type=media_type,
+                size=len(upload.content),
+                content=upload.content,
+                created_at=now,
+            )
+        )
+        stored.append(
+            {
+                "evidence_type": upload.evidence_type,
+                "media_type": media_type,
+                "size": len(upload.content),
+                "sha256": digest,
+            }
+        )
+
+    session.add(
+        PriorEducationReview(
+            student_no=student_no,
+            stage=step.stage,
+            outcome=step.outcome,
+            state_after=step.state,
+            evidence=stored,
+            prior_graduation_year=prior_graduation_year,
+            abroad=abroad,
+            notes=notes,
+            deadline=step.deadline,
+            actor=principal.subject,
+            created_at=now,
+        )
+    )
+    previous_status = student.status
+    student.prior_education_state = step.state
+    student.prior_education_deadline = step.deadline
+    student.version += 1
+    student.updated_at = now
+    await add_event(
+        session,
+        outbox,
+        PriorEducationReviewed(
+            student_no=student_no,
+            stage=step.stage,
+            outcome=step.outcome,
+            formal_status=step.state in ("none", "passed"),
+            deadline=step.deadline,
+        ),
+    )
+    if step.state == "failed":
+        # 复审不通过: 取消学籍, handled as a withdrawal.
+        student.status = apply_change(previous_status, "cancel")
+        await record_status_change(
+            session,
+            student,
+            previous_status,
+            change_type="cancel",
+            reason="前置学历复审未通过，取消学籍（按退学处理） prior-education second review failed",
+            actor=principal.subject,
+        )
+    await add_event(session, outbox, snapshot_data(StudentUpdated, student))
+    await session.flush()
+    return student
