@@ -212,7 +212,9 @@ async def test_an_audit_explains_every_check_and_a_fact_re_audits_it_at_once(env
     assert checks["audit.required_courses"]["hint_zh"] and checks["audit.required_courses"]["hint_en"]
     assert checks["audit.status_enrolled"]["hint_zh"] is None
     assert audit["rule_set"] == {"code": "default-junior-college", "version": 1}
-    assert len(audit["inputs_digest"]) == 64 and audit["trigger"] == "ApplicationSubmitted"
+    # The registry's StudentRegistered may land after the application and re-audit (same result).
+    assert len(audit["inputs_digest"]) == 64
+    assert audit["trigger"] in ("ApplicationSubmitted", "StudentRegistered")
 
     failed = (
         await client.get(f"/api/v1/graduation-batches/{BATCH}/audits", params={"result": "failed"})
