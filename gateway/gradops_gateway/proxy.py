@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterable
+
 import httpx
 from fastapi import Request
 from starlette.background import BackgroundTask
@@ -27,7 +29,7 @@ HOP_BY_HOP = frozenset(
 )
 
 
-def _forwardable(headers: httpx.Headers | list[tuple[str, str]]) -> list[tuple[str, str]]:
+def forwardable(headers: httpx.Headers | list[tuple[str, str]]) -> list[tuple[str, str]]:
     items = headers.multi_items() if isinstance(headers, httpx.Headers) else headers
     return [(k, v) for k, v in items if k.lower() not in HOP_BY_HOP]
 
@@ -36,13 +38,13 @@ def _forwardable(headers: httpx.Headers | list[tuple[str, str]]) -> list[tuple[s
 _GATEWAY_OWNED = frozenset({"x-request-id", PRINCIPAL_HEADER.lower(), "authorization"})
 
 
-async def forward(
+def upstream_request(
     request: Request,
     client: httpx.AsyncClient,
-    service: str,
     base_url: str,
-    principal_header: str | None = None,
-) -> Response:
+    principal_header: str | None,
+    content: bytes | AsyncIterable[bytes] | None = None,
+) -> httpx.Request:
     request_id: str = request.scope.get("state", {}).get("request_id", "")
     headers = [
         (k, v)
@@ -52,16 +54,21 @@ async def forward(
     headers.append(("x-request-id", request_id))
     if principal_header is not None:
         headers.append((PRINCIPAL_HEADER, principal_header))
-    client_host = request.client.host if request.client else ""
-    headers.append(("x-forwarded-for", client_host))
-    upstream = client.build_request(
+    headers.append(("x-forwarded-for", request.client.host if request.client else ""))
+    return client.build_request(
         request.method,
         httpx.URL(base_url).copy_with(path=request.url.path, query=request.url.query.encode() or None),
         headers=headers,
-        content=request.stream(),
+        content=request.stream() if content is None else content,
     )
+
+
+async def send_upstream(
+    client: httpx.AsyncClient, upstream: httpx.Request, service: str, instance: str
+) -> httpx.Response | Response:
+    """The upstream's streaming response, or the gateway's own 502/504 problem."""
     try:
-        response = await client.send(upstream, stream=True)
+        return await client.send(upstream, stream=True)
     except httpx.TimeoutException:
         return problem_response(
             status=504,
@@ -69,7 +76,7 @@ async def forward(
             title="Service timeout",
             detail=f"The {service} service did not answer in time.",
             message_zh="后端服务响应超时，请稍后重试",
-            instance=request.url.path,
+            instance=instance,
         )
     except httpx.TransportError:
         return problem_response(
@@ -78,11 +85,28 @@ async def forward(
             title="Service unavailable",
             detail=f"The {service} service is not reachable.",
             message_zh="后端服务暂不可用，请稍后重试",
-            instance=request.url.path,
+            instance=instance,
         )
+
+
+def stream_back(response: httpx.Response) -> StreamingResponse:
     return StreamingResponse(
         response.aiter_raw(),
         status_code=response.status_code,
-        headers=dict(_forwardable(response.headers)),
+        headers=dict(forwardable(response.headers)),
         background=BackgroundTask(response.aclose),
     )
+
+
+async def forward(
+    request: Request,
+    client: httpx.AsyncClient,
+    service: str,
+    base_url: str,
+    principal_header: str | None = None,
+) -> Response:
+    upstream = upstream_request(request, client, base_url, principal_header)
+    response = await send_upstream(client, upstream, service, request.url.path)
+    if isinstance(response, Response):
+        return response
+    return stream_back(response)

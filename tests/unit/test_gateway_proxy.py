@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -13,6 +14,7 @@ from fastapi import FastAPI, Request
 
 from gradops_gateway.app import create_app
 from gradops_gateway.settings import GatewaySettings
+from gradops_shared.migrations import upgrade
 from tests.e2e.slice import assert_problem
 
 SPEC: dict[str, dict[str, Any]] = {
@@ -36,10 +38,17 @@ def echo_upstream() -> FastAPI:
     return app
 
 
+async def gateway_database(directory: Path) -> str:
+    """The gateway keeps keys and idempotency records in its own schema; SQLite file here."""
+    url = f"sqlite+aiosqlite:///{directory / 'gateway.db'}"
+    await asyncio.to_thread(upgrade, "gateway", url)
+    return url
+
+
 @pytest.fixture
-async def gateway() -> AsyncIterator[httpx.AsyncClient]:
+async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
-        GatewaySettings(services={"echo": "http://echo"}),
+        GatewaySettings(services={"echo": "http://echo"}, database_url=await gateway_database(tmp_path)),
         specs=SPEC,
         transports={"echo": httpx.ASGITransport(app=echo_upstream())},
     )
@@ -84,25 +93,30 @@ def _free_port() -> int:
         return port
 
 
-async def _gateway_to(url: str, read_timeout: float = 0.5) -> tuple[FastAPI, httpx.AsyncClient]:
-    app = create_app(GatewaySettings(services={"echo": url}, read_timeout_seconds=read_timeout), specs=SPEC)
+async def _gateway_to(
+    url: str, directory: Path, read_timeout: float = 0.5
+) -> tuple[FastAPI, httpx.AsyncClient]:
+    settings = GatewaySettings(
+        services={"echo": url}, read_timeout_seconds=read_timeout, database_url=await gateway_database(directory)
+    )
+    app = create_app(settings, specs=SPEC)
     return app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
 
 
-async def test_a_service_that_is_down_gives_502() -> None:
-    app, client = await _gateway_to(f"http://127.0.0.1:{_free_port()}")
+async def test_a_service_that_is_down_gives_502(tmp_path: Path) -> None:
+    app, client = await _gateway_to(f"http://127.0.0.1:{_free_port()}", tmp_path)
     async with app.router.lifespan_context(app), client:
         assert_problem(await client.get("/api/v1/echo/x"), 502, "gateway.service_unavailable")
 
 
-async def test_a_service_that_does_not_answer_gives_504() -> None:
+async def test_a_service_that_does_not_answer_gives_504(tmp_path: Path) -> None:
     async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await asyncio.sleep(5)
         writer.close()
 
     server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    app, client = await _gateway_to(f"http://127.0.0.1:{port}", read_timeout=0.3)
+    app, client = await _gateway_to(f"http://127.0.0.1:{port}", tmp_path, read_timeout=0.3)
     try:
         async with app.router.lifespan_context(app), client:
             assert_problem(await client.get("/api/v1/echo/x"), 504, "gateway.service_timeout")

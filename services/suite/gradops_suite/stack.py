@@ -80,6 +80,7 @@ def process_specs(config: StackConfig) -> list[ProcessSpec]:
                 )
             )
     specs.append(ProcessSpec("gateway", ["serve", "gateway", "gateway"], config.base_port))
+    specs.append(ProcessSpec("gateway-webhooks", ["serve", "webhooks", "gateway"], config.base_port + 130))
     return specs
 
 
