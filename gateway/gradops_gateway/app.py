@@ -102,6 +102,7 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.gate = gate
+    app.state.idempotency = idempotency
 
     @app.exception_handler(Refused)
     async def _refused(_request: Request, exc: Refused) -> Response:

@@ -73,14 +73,24 @@ async def create_key(
             code="api_key.expiry_in_past",
             message_zh="过期时间必须晚于当前时间",
         )
+    chosen_scopes = validate_scopes(scopes)
+    chosen_centres = validate_centres(centres)
+    if "admin" in chosen_scopes and chosen_centres is not None:
+        # Key management is university-wide by nature: an admin bound to a centre could mint keys
+        # for other centres. So `admin` is for HQ keys only.
+        raise InvalidInput(
+            "The admin scope is for whole-university (HQ) keys; drop the centres or the scope.",
+            code="api_key.admin_needs_hq",
+            message_zh="admin 权限只能授予全校（总部）密钥",
+        )
     api_key = new_api_key()
     record = {
         "id": new_key_id(),
         "name": name,
         "key_hash": key_digest(api_key),
         "key_prefix": api_key[:12],
-        "scopes": validate_scopes(scopes),
-        "centres": validate_centres(centres),
+        "scopes": chosen_scopes,
+        "centres": chosen_centres,
         "created_at": now,
         "created_by": created_by,
         "expires_at": expires_at,

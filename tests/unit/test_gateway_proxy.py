@@ -97,7 +97,9 @@ async def _gateway_to(
     url: str, directory: Path, read_timeout: float = 0.5
 ) -> tuple[FastAPI, httpx.AsyncClient]:
     settings = GatewaySettings(
-        services={"echo": url}, read_timeout_seconds=read_timeout, database_url=await gateway_database(directory)
+        services={"echo": url},
+        read_timeout_seconds=read_timeout,
+        database_url=await gateway_database(directory),
     )
     app = create_app(settings, specs=SPEC)
     return app, httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw")
