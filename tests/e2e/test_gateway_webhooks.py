@@ -4,6 +4,7 @@ signed deliveries to partners' URLs (a real loopback HTTP server here), with ret
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import AsyncIterator
@@ -131,10 +132,7 @@ async def test_a_failing_or_slow_partner_never_slows_the_others(
     detail = (await suite.get(f"/api/v1/webhooks/{broken['id']}/deliveries/{first['id']}")).json()
     attempts = detail["attempt_log"]
     assert len(attempts) >= 3 and all(a["status_code"] == 500 for a in attempts)
-    gaps = [
-        (_ts(b["attempted_at"]) - _ts(a["attempted_at"]))
-        for a, b in zip(attempts, attempts[1:], strict=False)
-    ]
+    gaps = [(_ts(b["attempted_at"]) - _ts(a["attempted_at"])) for a, b in itertools.pairwise(attempts)]
     assert gaps[1] > gaps[0] * 1.5, gaps  # exponential backoff
     slow_log = await deliveries(suite, slow["id"])
     assert any("timeout" in str(d["last_error"]) for d in slow_log), slow_log

@@ -18,7 +18,8 @@ def _serve(role: str, service: str, port: int) -> None:
     from gradops_shared.runtime import create_service_app, create_worker_app
     from gradops_suite.catalogue import DEFINITIONS
 
-    configure_logging(f"{service}-{role}" if role not in ("gateway", "webhooks") else f"gateway-{role}")
+    process = {"gateway": "gateway", "webhooks": "gateway-webhooks"}.get(role, f"{service}-{role}")
+    configure_logging(process)
     app: Any
     if role == "gateway":
         from gradops_gateway.app import create_app as create_gateway
