@@ -26,7 +26,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
 from gradops_gateway.models import idempotency_records as records
-from gradops_gateway.proxy import forwardable, send_upstream, upstream_request
+from gradops_gateway.proxy import Upstream, forwardable, send_upstream, upstream_request
 from gradops_shared.db import Database
 from gradops_shared.errors import problem_response
 
@@ -188,9 +188,7 @@ class IdempotencyStore:
     async def forward(
         self,
         request: Request,
-        client: httpx.AsyncClient,
-        service: str,
-        base_url: str,
+        upstream: Upstream,
         principal_header: str,
         key_id: str,
         idem_key: str,
@@ -209,8 +207,8 @@ class IdempotencyStore:
             early = await self.begin(key_id, idem_key, body.digest, instance)
             if early is not None:
                 return early
-            upstream = upstream_request(request, client, base_url, principal_header, body.content())
-            response = await send_upstream(client, upstream, service, instance)
+            outgoing = upstream_request(request, upstream, principal_header, body.content())
+            response = await send_upstream(upstream, outgoing, instance)
         except BaseException:
             body.file.close()
             raise

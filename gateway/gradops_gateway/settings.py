@@ -31,6 +31,9 @@ class GatewaySettings(ServiceSettings):
     openapi_dir: Path = Field(REPO_ROOT / "openapi", description="Where the committed service specs live.")
     connect_timeout_seconds: float = Field(2.0, gt=0)
     read_timeout_seconds: float = Field(30.0, gt=0)
+    upstream_concurrency: int = Field(
+        64, ge=1, le=1000, description="Requests in flight to each service at once; more wait their turn."
+    )
     bootstrap_api_key: str | None = Field(
         None,
         description="GRADOPS_BOOTSTRAP_API_KEY: an HQ key with every scope, ensured in the key store "

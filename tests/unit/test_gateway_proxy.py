@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 
 from gradops_gateway.app import create_app
 from gradops_gateway.settings import GatewaySettings
@@ -26,8 +26,9 @@ def echo_upstream() -> FastAPI:
     app = FastAPI()
 
     @app.api_route("/api/v1/echo/{thing}", methods=["GET", "POST"])
-    async def echo(thing: str, request: Request) -> dict[str, Any]:
+    async def echo(thing: str, request: Request, response: Response) -> dict[str, Any]:
         body = await request.body()
+        response.set_cookie("upstream_session", "partner-a")
         return {
             "thing": thing,
             "query": str(request.url.query),
@@ -124,3 +125,11 @@ async def test_a_service_that_does_not_answer_gives_504(tmp_path: Path) -> None:
             assert_problem(await client.get("/api/v1/echo/x"), 504, "gateway.service_timeout")
     finally:
         server.close()
+
+
+async def test_a_cookie_set_by_a_service_never_reaches_another_caller(gateway: httpx.AsyncClient) -> None:
+    first = await gateway.get("/api/v1/echo/a")
+    assert "upstream_session" in first.headers["set-cookie"]  # passed through to its caller
+    gateway.cookies.clear()  # the caller does not send it back; the gateway must not either
+    second = await gateway.get("/api/v1/echo/b")
+    assert "cookie" not in second.json()["headers"]

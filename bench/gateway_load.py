@@ -1,0 +1,234 @@
+"""What the gateway costs: a cheap authenticated GET at 200 concurrent clients, through the gateway
+vs straight to the service (with a principal signed as the gateway would), on loopback.
+
+The topology is real: the registry API and the gateway each run as their own process
+(`gradops serve ...`) on PostgreSQL; the load comes from a second process (this file with
+`--generate`: a minimal asyncio HTTP/1.1 keep-alive client, so the generator itself costs little).
+Prints median, p99 and throughput for both and writes bench/results/gateway_load.json.
+
+    .venv/bin/python bench/gateway_load.py [--seconds 10] [--concurrency 200]
+
+The machine is shared (2 cores, other work running): absolute figures are pessimistic, and the
+generator competes with the servers for the same cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = REPO / "bench" / "results" / "gateway_load.json"
+PG_SERVER = os.environ.get("GRADOPS_BENCH_PG", "postgresql://gradops:gradops@127.0.0.1:55432")
+REGISTRY_PORT = 27101
+GATEWAY_PORT = 27100
+
+
+# ------------------------------------------------------------------------ the load generator
+
+
+async def _client(
+    host: str, port: int, request: bytes, stop_at: float, warm_until: float, latencies: list[float]
+) -> int:
+    reader, writer = await asyncio.open_connection(host, port)
+    errors = 0
+    try:
+        while time.perf_counter() < stop_at:
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            if status != 200:
+                errors += 1
+            elif started >= warm_until:
+                latencies.append(time.perf_counter() - started)
+    finally:
+        writer.close()
+    return errors
+
+
+async def generate(
+    url: str, headers: dict[str, str], concurrency: int, seconds: float, warmup: float
+) -> None:
+    target = httpx.URL(url)
+    lines = [f"GET {target.raw_path.decode()} HTTP/1.1", f"Host: {target.host}:{target.port}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
+    latencies: list[float] = []
+    begin = time.perf_counter()
+    warm_until = begin + warmup
+    stop_at = warm_until + seconds
+    errors = await asyncio.gather(
+        *(
+            _client(target.host, target.port or 80, request, stop_at, warm_until, latencies)
+            for _ in range(concurrency)
+        )
+    )
+    latencies.sort()
+    print(
+        json.dumps(
+            {
+                "requests": len(latencies),
+                "errors": sum(errors),
+                "throughput_rps": round(len(latencies) / seconds, 1),
+                "median_ms": round(statistics.median(latencies) * 1000, 2),
+                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+            }
+        )
+    )
+
+
+# ------------------------------------------------------------------------ the orchestration
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{url} exited")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} not ready")
+
+
+def _run_generator(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--generate",
+            url,
+            "--headers",
+            json.dumps(headers),
+            "--concurrency",
+            str(concurrency),
+            "--seconds",
+            str(seconds),
+        ],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main(seconds: float, concurrency: int) -> dict[str, Any]:
+    from gradops_shared.principal import Principal, sign_principal
+    from gradops_suite.devdb import recreate
+
+    database_url = asyncio.run(recreate(PG_SERVER, "gradops_bench_gateway"))
+    secret = secrets.token_urlsafe(32)
+    api_key = f"gok_{secrets.token_urlsafe(32)}"
+    env = {
+        **os.environ,
+        "GRADOPS_DATABASE_URL": database_url,
+        "GRADOPS_PRINCIPAL_SECRET": secret,
+        "GRADOPS_BOOTSTRAP_API_KEY": api_key,
+        "GRADOPS_LOG_LEVEL": "WARNING",
+        "GRADOPS_GATEWAY_SERVICES": json.dumps(
+            {
+                "registry": f"http://127.0.0.1:{REGISTRY_PORT}",
+                "photo": "http://127.0.0.1:9",
+                "audit": "http://127.0.0.1:9",
+                "certificates": "http://127.0.0.1:9",
+            }
+        ),
+        # The limits are the subject of another test; here they must not be what is measured.
+        "GRADOPS_GATEWAY_RATE_LIMIT_PER_SECOND": "1000000",
+        "GRADOPS_GATEWAY_RATE_LIMIT_BURST": "1000000",
+    }
+    processes = []
+    try:
+        for args, port in ((["api", "registry"], REGISTRY_PORT), (["gateway", "gateway"], GATEWAY_PORT)):
+            processes.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "gradops_suite", "serve", *args, "--port", str(port)],
+                    env=env,
+                    cwd=REPO,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=True,
+                )
+            )
+        _wait_ready(f"http://127.0.0.1:{REGISTRY_PORT}", processes[0])
+        _wait_ready(f"http://127.0.0.1:{GATEWAY_PORT}", processes[1])
+
+        sys.path.insert(0, str(REPO))
+        from tests.factories import student_payload
+
+        number = "2021990001"
+        created = httpx.put(
+            f"http://127.0.0.1:{GATEWAY_PORT}/api/v1/students/{number}",
+            json=student_payload(),
+            headers={"authorization": f"Bearer {api_key}"},
+            timeout=10,
+        )
+        assert created.status_code in (200, 201), created.text
+        path = f"/api/v1/students/{number}"
+        principal = sign_principal(
+            Principal(subject="bench", scopes=frozenset({"registry:read"}), key_id="bench"), secret
+        )
+        direct = _run_generator(
+            f"http://127.0.0.1:{REGISTRY_PORT}{path}",
+            {"X-GradOps-Principal": principal},
+            concurrency,
+            seconds,
+        )
+        gateway = _run_generator(
+            f"http://127.0.0.1:{GATEWAY_PORT}{path}",
+            {"Authorization": f"Bearer {api_key}"},
+            concurrency,
+            seconds,
+        )
+    finally:
+        for process in processes:
+            os.killpg(process.pid, signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=15)
+    return {
+        "what": f"GET /api/v1/students/{{no}} (one PostgreSQL read), {concurrency} concurrent keep-alive "
+        f"clients, {seconds:g} s after a 2 s warm-up, load generator in a second process",
+        "direct": direct,
+        "through_gateway": gateway,
+        "gateway_adds_median_ms": round(gateway["median_ms"] - direct["median_ms"], 2),
+        "gateway_throughput_share": round(gateway["throughput_rps"] / direct["throughput_rps"], 3),
+        "machine": f"{os.cpu_count()} cores, shared with other work while measured",
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--generate")
+    parser.add_argument("--headers", default="{}")
+    parser.add_argument("--concurrency", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    if args.generate:
+        asyncio.run(generate(args.generate, json.loads(args.headers), args.concurrency, args.seconds, 2.0))
+        sys.exit(0)
+    figures = main(args.seconds, args.concurrency)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(json.dumps(figures, indent=2))
