@@ -15,6 +15,7 @@ import httpx
 import structlog
 from fastapi import FastAPI, Request
 from starlette.responses import Response
+from starlette.routing import Route
 
 from gradops_gateway.api import gateway_openapi, keys_router, webhooks_router
 from gradops_gateway.auth import DatabaseKeyStore, KeyStore, ensure_bootstrap_key
@@ -131,8 +132,7 @@ def create_app(
     app.include_router(keys_router())
     app.include_router(webhooks_router())
 
-    @app.api_route("/api/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
-    async def proxy(request: Request, path: str) -> Response:
+    async def proxy(request: Request) -> Response:
         match = table.match(request.method, request.url.path)
         if match.service is None:
             if match.allowed:
@@ -167,6 +167,8 @@ def create_app(
             )
         return await forward(request, upstream, principal_header)
 
+    # A plain Starlette route: the proxy needs no FastAPI parameter solving on its hot path.
+    app.router.routes.append(Route("/api/v1/{path:path}", proxy, methods=PROXIED_METHODS))
     return app
 
 

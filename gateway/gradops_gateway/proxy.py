@@ -158,7 +158,19 @@ async def send_upstream(
         )
 
 
-def stream_back(response: httpx.Response) -> StreamingResponse:
+# A small answer of known length is read whole and sent as one message: a streaming response
+# costs a task group per request (to watch for disconnects) that a 1 KB JSON body does not need.
+SMALL_BODY_BYTES = 65536
+
+
+async def stream_back(response: httpx.Response) -> Response:
+    length = response.headers.get("content-length")
+    if length is not None and length.isdigit() and int(length) <= SMALL_BODY_BYTES:
+        try:
+            body = b"".join([chunk async for chunk in response.aiter_raw()])
+        finally:
+            await response.aclose()
+        return Response(body, status_code=response.status_code, headers=dict(forwardable(response.headers)))
     return StreamingResponse(
         response.aiter_raw(),
         status_code=response.status_code,
@@ -172,4 +184,4 @@ async def forward(request: Request, upstream: Upstream, principal_header: str | 
     response = await send_upstream(upstream, outgoing, request.url.path)
     if isinstance(response, Response):
         return response
-    return stream_back(response)
+    return await stream_back(response)
