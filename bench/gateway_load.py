@@ -33,28 +33,52 @@ REPO = Path(__file__).resolve().parents[1]
 RESULTS = REPO / "bench" / "results" / "gateway_load.json"
 PG_SERVER = os.environ.get("GRADOPS_BENCH_PG", "postgresql://gradops:gradops@127.0.0.1:55432")
 REGISTRY_PORT = 27101
+WARMUP_SECONDS = 2.0
 GATEWAY_PORT = 27100
 
 
 # ------------------------------------------------------------------------ the load generator
 
 
+def _raw_request(url: str, headers: dict[str, str]) -> tuple[str, int, bytes]:
+    target = httpx.URL(url)
+    lines = [f"GET {target.raw_path.decode()} HTTP/1.1", f"Host: {target.host}:{target.port}"]
+    lines += [f"{k}: {v}" for k, v in headers.items()]
+    return target.host, target.port or 80, ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+async def _one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes) -> int:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return int(head.split(b" ", 2)[1])
+
+
+def _figures(latencies: list[float], errors: int, seconds: float) -> dict[str, Any]:
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_rps": round(len(latencies) / seconds, 1),
+        "median_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000, 2),
+    }
+
+
 async def _client(
-    host: str, port: int, request: bytes, stop_at: float, warm_until: float, latencies: list[float]
+    target: tuple[str, int, bytes], stop_at: float, warm_until: float, latencies: list[float]
 ) -> int:
+    host, port, request = target
     reader, writer = await asyncio.open_connection(host, port)
     errors = 0
     try:
         while time.perf_counter() < stop_at:
             started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
+            status = await _one(reader, writer, request)
             if status != 200:
                 errors += 1
             elif started >= warm_until:
@@ -64,35 +88,32 @@ async def _client(
     return errors
 
 
-async def generate(
-    url: str, headers: dict[str, str], concurrency: int, seconds: float, warmup: float
-) -> None:
-    target = httpx.URL(url)
-    lines = [f"GET {target.raw_path.decode()} HTTP/1.1", f"Host: {target.host}:{target.port}"]
-    lines += [f"{k}: {v}" for k, v in headers.items()]
-    request = ("\r\n".join(lines) + "\r\n\r\n").encode()
-    latencies: list[float] = []
-    begin = time.perf_counter()
-    warm_until = begin + warmup
+async def generate(targets: list[tuple[str, dict[str, str]]], concurrency: int, seconds: float) -> None:
+    """One target: `concurrency` keep-alive clients hammer it. Two targets: one client per target,
+    alternating requests, so both see the same moments of the shared machine (latency cost)."""
+    warm_until = time.perf_counter() + WARMUP_SECONDS
     stop_at = warm_until + seconds
-    errors = await asyncio.gather(
-        *(
-            _client(target.host, target.port or 80, request, stop_at, warm_until, latencies)
-            for _ in range(concurrency)
+    raw = [_raw_request(url, headers) for url, headers in targets]
+    if len(raw) == 1:
+        latencies: list[float] = []
+        errors = await asyncio.gather(
+            *(_client(raw[0], stop_at, warm_until, latencies) for _ in range(concurrency))
         )
-    )
-    latencies.sort()
-    print(
-        json.dumps(
-            {
-                "requests": len(latencies),
-                "errors": sum(errors),
-                "throughput_rps": round(len(latencies) / seconds, 1),
-                "median_ms": round(statistics.median(latencies) * 1000, 2),
-                "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
-            }
-        )
-    )
+        print(json.dumps(_figures(latencies, sum(errors), seconds)))
+        return
+    connections = [await asyncio.open_connection(host, port) for host, port, _ in raw]
+    per_target: list[list[float]] = [[] for _ in raw]
+    failures = [0 for _ in raw]
+    while time.perf_counter() < stop_at:
+        for index, ((reader, writer), (_, _, request)) in enumerate(zip(connections, raw, strict=True)):
+            started = time.perf_counter()
+            if await _one(reader, writer, request) != 200:
+                failures[index] += 1
+            elif started >= warm_until:
+                per_target[index].append(time.perf_counter() - started)
+    for _, writer in connections:
+        writer.close()
+    print(json.dumps([_figures(lat, err, seconds) for lat, err in zip(per_target, failures, strict=True)]))
 
 
 # ------------------------------------------------------------------------ the orchestration
@@ -112,15 +133,13 @@ def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 6
     raise RuntimeError(f"{url} not ready")
 
 
-def _run_generator(url: str, headers: dict[str, str], concurrency: int, seconds: float) -> dict[str, Any]:
+def _run_generator(targets: list[tuple[str, dict[str, str]]], concurrency: int, seconds: float) -> Any:
     out = subprocess.run(
         [
             sys.executable,
             __file__,
             "--generate",
-            url,
-            "--headers",
-            json.dumps(headers),
+            json.dumps(targets),
             "--concurrency",
             str(concurrency),
             "--seconds",
@@ -130,8 +149,7 @@ def _run_generator(url: str, headers: dict[str, str], concurrency: int, seconds:
         check=True,
         text=True,
     )
-    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(seconds: float, concurrency: int, rounds: int) -> dict[str, Any]:
@@ -192,14 +210,19 @@ def main(seconds: float, concurrency: int, rounds: int) -> dict[str, Any]:
         )
         direct_target = (f"http://127.0.0.1:{REGISTRY_PORT}{path}", {"X-GradOps-Principal": principal})
         gateway_target = (f"http://127.0.0.1:{GATEWAY_PORT}{path}", {"Authorization": f"Bearer {api_key}"})
-        runs: dict[str, dict[str, list[dict[str, Any]]]] = {}
-        # Alternating rounds, so a burst of load from elsewhere on the machine hits both sides.
-        for clients in (concurrency, 1):
-            label = f"{clients}_clients"
-            runs[label] = {"direct": [], "through_gateway": []}
-            for _ in range(rounds):
-                runs[label]["direct"].append(_run_generator(*direct_target, clients, seconds))
-                runs[label]["through_gateway"].append(_run_generator(*gateway_target, clients, seconds))
+        runs: dict[str, dict[str, list[dict[str, Any]]]] = {
+            label: {"direct": [], "through_gateway": []} for label in (f"{concurrency}_clients", "1_client")
+        }
+        for _ in range(rounds):
+            # Throughput: each side alone under `concurrency` clients, alternating rounds so that a
+            # burst of load from elsewhere on the machine is likely to hit both.
+            label = f"{concurrency}_clients"
+            runs[label]["direct"].append(_run_generator([direct_target], concurrency, seconds))
+            runs[label]["through_gateway"].append(_run_generator([gateway_target], concurrency, seconds))
+            # Latency cost: one client, requests alternating between the two.
+            direct, gateway = _run_generator([direct_target, gateway_target], 1, seconds)
+            runs["1_client"]["direct"].append(direct)
+            runs["1_client"]["through_gateway"].append(gateway)
     finally:
         for process in processes:
             os.killpg(process.pid, signal.SIGTERM)
@@ -228,18 +251,17 @@ def main(seconds: float, concurrency: int, rounds: int) -> dict[str, Any]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--generate")
-    parser.add_argument("--headers", default="{}")
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     if args.generate:
-        asyncio.run(generate(args.generate, json.loads(args.headers), args.concurrency, args.seconds, 2.0))
+        asyncio.run(generate([tuple(t) for t in json.loads(args.generate)], args.concurrency, args.seconds))
         sys.exit(0)
     figures = main(args.seconds, args.concurrency, args.rounds)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    for label in (f"{args.concurrency}_clients", "1_clients"):
+    for label in (f"{args.concurrency}_clients", "1_client"):
         row = figures[label]
         direct, gateway = row["direct"], row["through_gateway"]
         print(

@@ -73,7 +73,7 @@ class DatabaseKeyStore:
         self._touches: set[asyncio.Task[None]] = set()
 
     async def authenticate(self, api_key: str) -> Principal | None:
-        if not api_key.startswith(KEY_PREFIX) or len(api_key) > 200:
+        if not api_key or len(api_key) > 200:
             return None
         digest = key_digest(api_key)
         now = time.monotonic()
