@@ -98,7 +98,9 @@ class DatabaseKeyStore:
         else:
             entry = _CachedKey(
                 Principal(
-                    subject=f"key:{row.name}",
+                    # The key's id, not its name: names need not be unique, and services record
+                    # the subject as the actor in columns of limited width.
+                    subject=f"key:{row.id}",
                     scopes=frozenset(row.scopes),
                     centres=None if row.centres is None else frozenset(row.centres),
                     key_id=row.id,

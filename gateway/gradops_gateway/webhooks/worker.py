@@ -159,6 +159,7 @@ class Dispatcher:
             self.sent += 1
             log.info(
                 "webhook_attempt",
+                request_id=delivery["request_id"],
                 delivery_id=delivery["id"],
                 subscription_id=sub,
                 event_type=delivery["event_type"],
