@@ -54,7 +54,7 @@ def load_specs(directory: Path, services: tuple[str, ...] = SERVICES) -> dict[st
     return specs
 
 
-def _as_partner_operation(method: str, operation: dict[str, Any]) -> dict[str, Any]:
+def _as_partner_operation(method: str, operation: dict[str, Any], *, replayable: bool) -> dict[str, Any]:
     operation = copy.deepcopy(operation)
     requirements = operation.get("security")
     if not requirements:
@@ -70,7 +70,7 @@ def _as_partner_operation(method: str, operation: dict[str, Any]) -> dict[str, A
         ("429", "Rate limit reached; see Retry-After (problem+json)"),
     ):
         responses.setdefault(status, {"description": text, "content": _PROBLEM_REF})
-    if method in _WRITE_METHODS:
+    if replayable and method in _WRITE_METHODS:
         parameters = operation.setdefault("parameters", [])
         if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
             parameters.append(
@@ -99,7 +99,8 @@ def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             for method, operation in operations.items():
                 if method in merged:
                     raise ValueError(f"{method.upper()} {template} is defined by two services")
-                merged[method] = _as_partner_operation(method, operation)
+                # Idempotency-Key replay is done on the proxied services' writes.
+                merged[method] = _as_partner_operation(method, operation, replayable=service != GATEWAY)
         for name, schema in spec.get("components", {}).get("schemas", {}).items():
             if name in schemas and schemas[name] != schema:
                 raise ValueError(f"schema {name!r} differs between services; rename it in {service}")

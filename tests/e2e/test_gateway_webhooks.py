@@ -23,7 +23,7 @@ FAST_RETRIES: dict[str, object] = {
     "webhook_poll_seconds": 0.1,
     "webhook_first_retry_seconds": 0.2,
     "webhook_timeout_seconds": 0.5,
-    "webhook_retry_hours": 3 / 3600,  # give up after 3 s
+    "webhook_retry_hours": 4 / 3600,  # give up after 4 s
 }
 
 
@@ -133,7 +133,9 @@ async def test_a_failing_or_slow_partner_never_slows_the_others(
     attempts = detail["attempt_log"]
     assert len(attempts) >= 3 and all(a["status_code"] == 500 for a in attempts)
     gaps = [(_ts(b["attempted_at"]) - _ts(a["attempted_at"])) for a, b in itertools.pairwise(attempts)]
-    assert gaps[1] > gaps[0] * 1.5, gaps  # exponential backoff
+    # Exponential backoff: 0.2 s, 0.4 s, 0.8 s … (plus the dispatcher's polling and this busy machine).
+    assert all(gap >= 0.2 * 2**i * 0.95 for i, gap in enumerate(gaps)), gaps
+    assert len(gaps) < 3 or gaps[-1] > 2 * gaps[0], gaps
     slow_log = await deliveries(suite, slow["id"])
     assert any("timeout" in str(d["last_error"]) for d in slow_log), slow_log
 

@@ -133,3 +133,21 @@ async def test_a_cookie_set_by_a_service_never_reaches_another_caller(gateway: h
     gateway.cookies.clear()  # the caller does not send it back; the gateway must not either
     second = await gateway.get("/api/v1/echo/b")
     assert "cookie" not in second.json()["headers"]
+
+
+async def test_public_operations_are_rate_limited_per_client_ip(tmp_path: Path) -> None:
+    settings = GatewaySettings(
+        services={"echo": "http://echo"},
+        database_url=await gateway_database(tmp_path),
+        public_rate_limit_burst=2,
+        public_rate_limit_per_second=0.5,
+    )
+    app = create_app(settings, specs=SPEC, transports={"echo": httpx.ASGITransport(app=echo_upstream())})
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gw") as client,
+    ):
+        assert [(await client.get("/api/v1/echo/x")).status_code for _ in range(2)] == [200, 200]
+        limited = await client.get("/api/v1/echo/x")
+        assert_problem(limited, 429, "rate_limited")
+        assert limited.headers["retry-after"] == "2"

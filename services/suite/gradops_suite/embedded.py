@@ -199,6 +199,7 @@ def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
         f"\nGradOps (embedded) is running: http://{host}:{port}\n"
         f"  API docs: http://{host}:{port}/docs  ·  data: {data_dir.resolve()}  ·  Ctrl-C stops it\n"
         f"  HQ API key (every scope): {suite.bootstrap_api_key}\n"
+        f"  more keys: .venv/bin/gradops keys --data-dir {data_dir} create --name … --scope …\n"
         f"  try: curl -H 'Authorization: Bearer {suite.bootstrap_api_key}' http://{host}:{port}/api/v1/...\n"
     )
 
