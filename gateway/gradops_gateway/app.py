@@ -1,27 +1,43 @@
-"""The gateway app: routes `/api/v1/...` to the owning service, serves merged docs offline."""
+"""The gateway app: authenticates, limits and routes `/api/v1/...` to the owning service, serves
+its own endpoints (API keys, webhooks) and the merged docs offline."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import structlog
 from fastapi import FastAPI, Request
 from starlette.responses import Response
+from starlette.routing import Route
 
-from gradops_gateway.auth import BootstrapKeyStore, KeyStore
-from gradops_gateway.openapi import load_specs, merge_specs
-from gradops_gateway.proxy import forward
+from gradops_gateway.api import gateway_openapi, keys_router, webhooks_router
+from gradops_gateway.auth import DatabaseKeyStore, KeyStore, ensure_bootstrap_key
+from gradops_gateway.gate import Gate, Refused
+from gradops_gateway.idempotency import IDEMPOTENT_METHODS, IdempotencyStore
+from gradops_gateway.models import SCHEMA
+from gradops_gateway.openapi import GATEWAY, load_specs, merge_specs
+from gradops_gateway.proxy import Upstream, forward
 from gradops_gateway.routing import RouteTable
 from gradops_gateway.settings import GatewaySettings
+from gradops_gateway.upstream import LeanHTTPTransport
+from gradops_gateway.webhooks.worker import WebhookWorker
+from gradops_shared.bus import EventBus
+from gradops_shared.db import Database
 from gradops_shared.errors import problem_response
 from gradops_shared.http import health_router, new_app
-from gradops_shared.principal import sign_principal
+from gradops_shared.principal import Principal, sign_principal
 
+log = structlog.get_logger(__name__)
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+PURGE_EVERY_SECONDS = 600
 
 
 def create_app(
@@ -31,55 +47,92 @@ def create_app(
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
     extra_lifespan: Lifespan | None = None,
     key_store: KeyStore | None = None,
+    bus: EventBus | None = None,
 ) -> FastAPI:
     """`specs` and `transports` let the embedded default hand over live specs and in-process
-    transports; the stack gateway reads the committed specs and speaks HTTP."""
+    transports; the stack gateway reads the committed specs and speaks HTTP. `bus` is needed when
+    the webhook worker runs in-process (`webhooks_in_process`)."""
     settings = settings or GatewaySettings()
     service_specs = specs if specs is not None else load_specs(settings.openapi_dir)
     table = RouteTable(service_specs)
-    keys = key_store or BootstrapKeyStore(
-        settings.bootstrap_api_key.get_secret_value() if settings.bootstrap_api_key else None
+    db = Database(settings.database_url, SCHEMA)
+    keys = key_store or DatabaseKeyStore(db, cache_seconds=settings.key_cache_seconds)
+    gate = Gate(keys, settings)
+    idempotency = IdempotencyStore(
+        db,
+        ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        max_body_bytes=settings.idempotency_max_body_bytes,
+        lease=timedelta(seconds=settings.read_timeout_seconds + 30),
     )
     principal_secret = settings.principal_secret.get_secret_value()
-    merged = merge_specs(service_specs)
-    # One client for every service: one connection pool, one set of limits. The embedded default
-    # mounts an in-process transport per service host instead of the network.
-    shared: dict[str, httpx.AsyncClient] = {}
+    merged = merge_specs({**service_specs, GATEWAY: gateway_openapi()})
+    # One connection pool for every service. The embedded default hands over an in-process
+    # transport per service instead of the network.
+    network = LeanHTTPTransport()
+    timeout = httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds)
+    upstreams = {
+        name: Upstream(
+            name,
+            httpx.URL(url),
+            (transports or {}).get(name, network),
+            timeout.as_dict(),
+            settings.upstream_concurrency,
+        )
+        for name, url in settings.services.items()
+    }
+    signed = SignedPrincipals(principal_secret)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        shared["client"] = httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.read_timeout_seconds, connect=settings.connect_timeout_seconds),
-            limits=httpx.Limits(max_connections=500, max_keepalive_connections=100),
-            mounts={
-                f"all://{httpx.URL(settings.services[name]).netloc.decode()}": transport
-                for name, transport in (transports or {}).items()
-            },
-        )
-        try:
+        async with AsyncExitStack() as stack:
+            stack.push_async_callback(db.dispose)
+            stack.push_async_callback(network.aclose)
+            if settings.bootstrap_api_key:
+                await ensure_bootstrap_key(db, settings.bootstrap_api_key)
             if extra_lifespan is not None:
-                async with extra_lifespan(app):
-                    yield
-            else:
-                yield
-        finally:
-            await shared.pop("client").aclose()
+                await stack.enter_async_context(extra_lifespan(app))
+            if settings.webhooks_in_process:
+                if bus is None:
+                    raise ValueError("webhooks_in_process needs the event bus")
+                worker = WebhookWorker(db, bus, settings)
+                await worker.start()
+                stack.push_async_callback(worker.stop)
+                app.state.wake_webhooks = worker.dispatcher.wake
+            purger = asyncio.create_task(_purge_idempotency_records(idempotency))
+            stack.callback(purger.cancel)
+            if isinstance(keys, DatabaseKeyStore):
+                stack.push_async_callback(keys.drain)
+            yield
 
     app = new_app(title="GradOps API", description=merged["info"]["description"], lifespan=lifespan)
     app.openapi = lambda: merged  # type: ignore[method-assign]
+    app.state.settings = settings
+    app.state.db = db
+    app.state.gate = gate
+    app.state.idempotency = idempotency
+
+    @app.exception_handler(Refused)
+    async def _refused(_request: Request, exc: Refused) -> Response:
+        return exc.response
 
     async def services_ready() -> None:
-        async def probe(name: str, base_url: str) -> None:
-            response = await shared["client"].get(f"{base_url}/readyz", timeout=3)
+        async def probe(upstream: Upstream) -> None:
+            probe_request = httpx.Request(
+                "GET", upstream.base_url.join("/readyz"), extensions={"timeout": httpx.Timeout(3).as_dict()}
+            )
+            response = await upstream.transport.handle_async_request(probe_request)
+            await response.aclose()
             if response.status_code != 200:
-                raise RuntimeError(f"{name} not ready")
+                raise RuntimeError(f"{upstream.name} not ready")
 
-        await asyncio.gather(*(probe(name, url) for name, url in settings.services.items()))
+        await asyncio.gather(*(probe(upstream) for upstream in upstreams.values()))
 
-    app.include_router(health_router({"services": services_ready}))
+    app.include_router(health_router({"database": db.ping, "services": services_ready}))
+    # The gateway's own endpoints first: the catch-all below proxies everything else.
+    app.include_router(keys_router())
+    app.include_router(webhooks_router())
 
-    @app.api_route("/api/v1/{path:path}", methods=PROXIED_METHODS, include_in_schema=False)
-    async def proxy(request: Request, path: str) -> Response:
+    async def proxy(request: Request) -> Response:
         match = table.match(request.method, request.url.path)
         if match.service is None:
             if match.allowed:
@@ -100,23 +153,52 @@ def create_app(
                 message_zh="请求的地址不存在",
                 instance=request.url.path,
             )
-        principal_header: str | None = None
-        if match.scopes is not None:
-            scheme, _, api_key = request.headers.get("authorization", "").partition(" ")
-            principal = await keys.authenticate(api_key.strip()) if scheme.lower() == "bearer" else None
-            if principal is None:
-                return problem_response(
-                    status=401,
-                    code="auth.unauthenticated",
-                    title="Unauthenticated",
-                    detail="Send a valid API key as `Authorization: Bearer <key>`.",
-                    message_zh="未认证：请在 Authorization 头中提供有效的 API 密钥",
-                    instance=request.url.path,
-                    headers={"www-authenticate": "Bearer"},
-                )
-            principal_header = sign_principal(principal, principal_secret)
-        return await forward(
-            request, shared["client"], match.service, settings.services[match.service], principal_header
-        )
+        admitted = await gate.admit(request, match.scopes)
+        if isinstance(admitted, Response):
+            return admitted
+        upstream = upstreams[match.service]
+        if admitted is None:  # a public operation
+            return await forward(request, upstream)
+        principal_header = signed.header(admitted)
+        idem_key = request.headers.get("idempotency-key")
+        if idem_key and request.method in IDEMPOTENT_METHODS:
+            return await idempotency.forward(
+                request, upstream, principal_header, admitted.key_id or admitted.subject, idem_key
+            )
+        return await forward(request, upstream, principal_header)
 
+    # A plain Starlette route: the proxy needs no FastAPI parameter solving on its hot path.
+    app.router.routes.append(Route("/api/v1/{path:path}", proxy, methods=PROXIED_METHODS))
     return app
+
+
+class SignedPrincipals:
+    """A principal's signed header is valid for PRINCIPAL_TTL_SECONDS; reusing it for a minute saves
+    a JSON encoding and an HMAC on every request of a busy key."""
+
+    REUSE_SECONDS = 60
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self._cache: dict[Principal, tuple[str, float]] = {}
+
+    def header(self, principal: Principal) -> str:
+        now = time.monotonic()
+        cached = self._cache.get(principal)
+        if cached is not None and now - cached[1] < self.REUSE_SECONDS:
+            return cached[0]
+        if len(self._cache) >= self.MAX_ENTRIES:
+            self._cache.clear()
+        token = sign_principal(principal, self.secret)
+        self._cache[principal] = (token, now)
+        return token
+
+
+async def _purge_idempotency_records(store: IdempotencyStore) -> None:
+    while True:
+        await asyncio.sleep(PURGE_EVERY_SECONDS)
+        with contextlib.suppress(Exception):
+            purged = await store.purge_expired()
+            if purged:
+                log.info("idempotency_records_purged", count=purged)

@@ -1,14 +1,20 @@
+"""The gateway's settings (`GRADOPS_GATEWAY_<FIELD>`, falling back to `GRADOPS_<FIELD>`).
+
+It subclasses the services' settings because the gateway now has the same plumbing: its own schema
+(`gateway`: API keys, idempotency records, webhooks) and, for the webhook worker, the event bus.
+"""
+
 from pathlib import Path
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
 
-from gradops_shared.settings import DEV_PRINCIPAL_SECRET
+from gradops_shared.settings import ServiceSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="GRADOPS_GATEWAY_", extra="ignore", frozen=True, populate_by_name=True
     )
@@ -25,14 +31,49 @@ class GatewaySettings(BaseSettings):
     openapi_dir: Path = Field(REPO_ROOT / "openapi", description="Where the committed service specs live.")
     connect_timeout_seconds: float = Field(2.0, gt=0)
     read_timeout_seconds: float = Field(30.0, gt=0)
-    log_level: str = "INFO"
-    principal_secret: SecretStr = Field(
-        SecretStr(DEV_PRINCIPAL_SECRET),
-        validation_alias=AliasChoices("GRADOPS_GATEWAY_PRINCIPAL_SECRET", "GRADOPS_PRINCIPAL_SECRET"),
-        description="HMAC key to sign the caller's principal for the services (same value as theirs).",
+    upstream_concurrency: int = Field(
+        64, ge=1, le=1000, description="Requests in flight to each service at once; more wait their turn."
     )
-    bootstrap_api_key: SecretStr | None = Field(
+    bootstrap_api_key: str | None = Field(
         None,
-        validation_alias=AliasChoices("GRADOPS_BOOTSTRAP_API_KEY"),
-        description="An HQ key with every scope, for a fresh install and for scripts.",
+        description="GRADOPS_BOOTSTRAP_API_KEY: an HQ key with every scope, ensured in the key store "
+        "at start.",
+        repr=False,
     )
+
+    # --- API keys
+    key_cache_seconds: float = Field(
+        5.0,
+        ge=0,
+        le=60,
+        description="How long a key lookup is cached: a revocation takes effect within this window.",
+    )
+
+    # --- rate limits (token buckets, in-process: each gateway replica has its own buckets)
+    rate_limit_per_second: float = Field(50.0, gt=0, description="Sustained requests per second per API key.")
+    rate_limit_burst: int = Field(100, ge=1, description="Requests a key may send at once (bucket size).")
+    public_rate_limit_per_second: float = Field(
+        5.0, gt=0, description="Per client IP, for public operations (no key), e.g. certificate verification."
+    )
+    public_rate_limit_burst: int = Field(20, ge=1)
+
+    # --- idempotency
+    idempotency_ttl_hours: float = Field(24.0, gt=0, le=24 * 7)
+    idempotency_max_body_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        description="Responses up to this size are stored for replay; request bodies beyond it are "
+        "spooled to a temporary file while hashed, never held in memory.",
+    )
+
+    # --- webhooks
+    webhooks_in_process: bool = Field(
+        False, description="Run the webhook worker inside the gateway (the embedded default does)."
+    )
+    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Per delivery attempt.")
+    webhook_concurrency_per_subscription: int = Field(4, ge=1, le=64)
+    webhook_max_in_flight: int = Field(64, ge=1, le=1024)
+    webhook_retry_hours: float = Field(24.0, gt=0, le=24 * 7)
+    webhook_first_retry_seconds: float = Field(10.0, gt=0)
+    webhook_max_backoff_seconds: float = Field(3600.0, gt=0)
+    webhook_poll_seconds: float = Field(1.0, gt=0, le=60)

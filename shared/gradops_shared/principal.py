@@ -43,7 +43,8 @@ SCOPES: dict[str, str] = {
     "audit:write": "Batches, transcripts, applications, exceptions and sign-off (毕业审核)",
     "certificates:read": "Read certificates and documents (查看证书)",
     "certificates:write": "Distribution, replacement, revocation and exports (证书管理)",
-    "admin": "Manage API keys and webhooks (系统管理)",
+    "admin": "Manage API keys and every partner's webhooks (系统管理)",
+    "webhooks:manage": "Register and replay this key's own webhooks (管理事件推送)",
 }
 
 

@@ -5,42 +5,14 @@ from __future__ import annotations
 
 import os
 import signal
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from gradops_suite import stack
-from tests.conftest import KAFKA_BOOTSTRAP, fresh_database
 from tests.e2e.slice import assert_problem, check_bad_inputs_change_nothing, run_vertical_slice
 from tests.factories import ensure_learning_centre, jpeg, student_no, student_payload
-
-BASE_PORT = int(os.environ.get("GRADOPS_TEST_STACK_PORT", "18000"))
-
-
-@pytest.fixture(scope="module")
-async def stack_config(
-    tmp_path_factory: pytest.TempPathFactory, kafka_bootstrap: str
-) -> AsyncIterator[stack.StackConfig]:
-    url = await fresh_database("gradops_e2e")
-    config = stack.StackConfig(
-        base_port=BASE_PORT,
-        state_dir=Path(tmp_path_factory.mktemp("stack")),
-        database_url=url,
-        kafka_bootstrap=KAFKA_BOOTSTRAP,
-        topic_prefix=f"e2e{uuid.uuid4().hex[:8]}.",
-    )
-    try:
-        stack.start(config, timeout_s=90)
-    except RuntimeError:
-        for log in sorted(config.log_dir.glob("*.log")):
-            print(f"--- {log.name}\n{log.read_text()[-3000:]}")
-        stack.stop(config)
-        raise
-    yield config
-    stack.stop(config)
 
 
 @pytest.fixture
@@ -56,7 +28,7 @@ async def gateway(stack_config: stack.StackConfig) -> AsyncIterator[httpx.AsyncC
 def test_every_process_answers_its_readiness_check(stack_config: stack.StackConfig) -> None:
     states = stack.status(stack_config)
     assert set(states) == {spec.name for spec in stack.process_specs(stack_config)}
-    assert len(states) == 12
+    assert len(states) == 13  # + the gateway's webhook worker
     assert all(state == "ready" for state in states.values()), states
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from gradops_audit.app import DEFINITION as AUDIT
 from gradops_certificates.app import DEFINITION as CERTIFICATES
+from gradops_gateway.models import SCHEMA as GATEWAY_SCHEMA
 from gradops_photo.app import DEFINITION as PHOTO
 from gradops_registry.app import DEFINITION as REGISTRY
 from gradops_shared.runtime import ServiceDefinition
@@ -16,6 +17,14 @@ DEFINITIONS: dict[str, ServiceDefinition] = {d.name: d for d in (REGISTRY, PHOTO
 
 def settings_for(name: str, **overrides: Any) -> ServiceSettings:
     return DEFINITIONS[name].settings_cls(**overrides)
+
+
+__all__ = ["DEFINITIONS", "GATEWAY_SCHEMA", "consumers", "migration_histories", "settings_for"]
+
+
+def migration_histories() -> list[str]:
+    """Every Alembic history (section of migrations/alembic.ini): the services' and the gateway's."""
+    return [*DEFINITIONS, "gateway"]
 
 
 def consumers() -> list[str]:

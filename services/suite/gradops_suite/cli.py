@@ -1,4 +1,4 @@
-"""`python -m gradops_suite …` (also installed as `gradops`): run, serve, migrate, stack, openapi."""
+"""`python -m gradops_suite …` (also installed as `gradops`): run, serve, migrate, stack, openapi, keys."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from gradops_shared.migrations import REPO_ROOT
 
@@ -19,12 +20,18 @@ def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
     from gradops_shared.tracing import configure_tracing
     from gradops_suite.catalogue import DEFINITIONS
 
-    configure_logging(f"{service}-{role}" if role != "gateway" else "gateway")
-    configure_tracing(f"{service}-{role}" if role != "gateway" else "gateway")  # on only if configured
+    process = {"gateway": "gateway", "webhooks": "gateway-webhooks"}.get(role, f"{service}-{role}")
+    configure_logging(process)
+    configure_tracing(process)  # on only if configured
+    app: Any
     if role == "gateway":
         from gradops_gateway.app import create_app as create_gateway
 
         app = create_gateway()
+    elif role == "webhooks":
+        from gradops_gateway.webhooks.worker import create_webhooks_app
+
+        app = create_webhooks_app()
     else:
         definition = DEFINITIONS[service]
         settings = definition.settings_cls()
@@ -38,12 +45,15 @@ def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
 
 
 def _migrate() -> None:
+    from gradops_gateway.settings import GatewaySettings
     from gradops_shared.migrations import upgrade
     from gradops_suite.catalogue import DEFINITIONS
 
     for name, definition in DEFINITIONS.items():
         upgrade(name, definition.settings_cls().database_url)
         print(f"migrated {name}")
+    upgrade("gateway", GatewaySettings().database_url)
+    print("migrated gateway")
 
 
 def _openapi(check: bool) -> int:
@@ -64,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--data-dir", type=Path, default=Path(".data"))
 
     serve = sub.add_parser("serve", help="one process of the real stack")
-    serve.add_argument("role", choices=["api", "relay", "consumer", "gateway"])
+    serve.add_argument("role", choices=["api", "relay", "consumer", "gateway", "webhooks"])
     serve.add_argument("service", choices=["registry", "photo", "audit", "certificates", "gateway"])
     serve.add_argument("--port", type=int, required=True)
     # Loopback by default; a container listens on every interface (the image sets GRADOPS_BIND_HOST).
@@ -78,6 +88,10 @@ def main(argv: list[str] | None = None) -> None:
 
     openapi = sub.add_parser("openapi", help="write (or --check) openapi/*.json and event schemas")
     openapi.add_argument("--check", action="store_true")
+
+    from gradops_suite.keys_cli import add_parser as add_keys_parser
+
+    add_keys_parser(sub)
 
     args = parser.parse_args(argv)
     if args.command == "run":
@@ -107,3 +121,7 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(0 if all(s == "ready" for s in states.values()) else 1)
     elif args.command == "openapi":
         sys.exit(_openapi(args.check))
+    elif args.command == "keys":
+        from gradops_suite.keys_cli import run as run_keys
+
+        sys.exit(run_keys(args))

@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 
 from gradops_shared.migrations import upgrade
-from gradops_suite.catalogue import DEFINITIONS
+from gradops_suite.catalogue import DEFINITIONS, GATEWAY_SCHEMA, migration_histories
 
 
 async def recreate(server_dsn: str, database: str) -> str:
@@ -21,11 +21,11 @@ async def recreate(server_dsn: str, database: str) -> str:
         await admin.close()
     conn = await asyncpg.connect(f"{server_dsn}/{database}")
     try:
-        for definition in DEFINITIONS.values():
-            await conn.execute(f'DROP SCHEMA IF EXISTS "{definition.schema}" CASCADE')
+        for schema in [*(d.schema for d in DEFINITIONS.values()), GATEWAY_SCHEMA]:
+            await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
     finally:
         await conn.close()
     url = f"{server_dsn}/{database}".replace("postgresql://", "postgresql+asyncpg://", 1)
-    for name in DEFINITIONS:
+    for name in migration_histories():
         await asyncio.to_thread(upgrade, name, url)
     return url

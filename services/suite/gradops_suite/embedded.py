@@ -58,6 +58,12 @@ def migrate_embedded(data_dir: Path) -> None:
     data_dir.mkdir(parents=True, exist_ok=True)
     for name in DEFINITIONS:
         upgrade(name, embedded_settings(data_dir, name).database_url)
+    upgrade("gateway", gateway_database_url(data_dir))
+
+
+def gateway_database_url(data_dir: Path) -> str:
+    """API keys, idempotency records and webhooks: `gradops keys --data-dir DIR` writes here."""
+    return f"sqlite+aiosqlite:///{data_dir.resolve() / 'gateway.db'}"
 
 
 def bootstrap_api_key_from_env() -> str:
@@ -70,6 +76,7 @@ def build_embedded(
     *,
     service_overrides: dict[str, dict[str, object]] | None = None,
     bootstrap_api_key: str | None = None,
+    gateway_overrides: dict[str, object] | None = None,
 ) -> EmbeddedSuite:
     """Builds the apps; the returned gateway's lifespan starts and stops everything else."""
     data_dir = data_dir.resolve()
@@ -124,15 +131,23 @@ def build_embedded(
                 stack.push_async_callback(worker.stop)
             yield
 
+    gateway_settings: dict[str, object] = {
+        "services": {name: f"http://{name}.embedded" for name in DEFINITIONS},
+        "principal_secret": principal_secret,
+        "bootstrap_api_key": api_key,
+        "database_url": gateway_database_url(data_dir),
+        "event_bus": "embedded",
+        "embedded_bus_path": str(data_dir / "bus.db"),
+        # One process: the webhook worker runs beside the gateway, on the same event log.
+        "webhooks_in_process": True,
+        **(gateway_overrides or {}),
+    }
     suite.gateway = create_gateway(
-        GatewaySettings(
-            services={name: f"http://{name}.embedded" for name in DEFINITIONS},
-            principal_secret=principal_secret,
-            bootstrap_api_key=api_key,
-        ),
+        GatewaySettings(**gateway_settings),  # type: ignore[arg-type]
         specs={name: app.openapi() for name, app in services.items()},
         transports=transports,
         extra_lifespan=run_everything,
+        bus=bus,
     )
     return suite
 
@@ -143,13 +158,19 @@ async def embedded_client(
     *,
     service_overrides: dict[str, dict[str, object]] | None = None,
     bootstrap_api_key: str | None = None,
+    gateway_overrides: dict[str, object] | None = None,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The running embedded suite behind an in-process HTTP client that sends the HQ bootstrap key:
     for tests, benchmarks and scripts that want the whole product without a port."""
     import asyncio
 
     await asyncio.to_thread(migrate_embedded, data_dir)
-    suite = build_embedded(data_dir, service_overrides=service_overrides, bootstrap_api_key=bootstrap_api_key)
+    suite = build_embedded(
+        data_dir,
+        service_overrides=service_overrides,
+        bootstrap_api_key=bootstrap_api_key,
+        gateway_overrides=gateway_overrides,
+    )
     async with (
         suite.gateway.router.lifespan_context(suite.gateway),
         httpx.AsyncClient(
@@ -178,6 +199,7 @@ def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
         f"\nGradOps (embedded) is running: http://{host}:{port}\n"
         f"  API docs: http://{host}:{port}/docs  ·  data: {data_dir.resolve()}  ·  Ctrl-C stops it\n"
         f"  HQ API key (every scope): {suite.bootstrap_api_key}\n"
+        f"  more keys: .venv/bin/gradops keys --data-dir {data_dir} create --name … --scope …\n"
         f"  try: curl -H 'Authorization: Bearer {suite.bootstrap_api_key}' http://{host}:{port}/api/v1/...\n"
     )
 

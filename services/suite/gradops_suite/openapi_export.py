@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from gradops_gateway.openapi import merge_specs
+from gradops_gateway.api import gateway_openapi
+from gradops_gateway.openapi import GATEWAY, merge_specs
 from gradops_shared.contracts import json_schemas
 from gradops_shared.runtime import create_service_app
 from gradops_suite.catalogue import DEFINITIONS
@@ -21,6 +22,7 @@ def generated_files() -> dict[str, str]:
         name: create_service_app(definition, definition.settings_cls()).openapi()
         for name, definition in DEFINITIONS.items()
     }
+    specs[GATEWAY] = gateway_openapi()
     files = {f"{name}.json": _dump(spec) for name, spec in specs.items()}
     files["gradops.json"] = _dump(merge_specs(specs))
     files.update({f"events/{name}": _dump(schema) for name, schema in json_schemas().items()})

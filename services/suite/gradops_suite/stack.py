@@ -38,6 +38,8 @@ class StackConfig:
     principal_secret: str = field(
         default_factory=lambda: os.environ.get("GRADOPS_PRINCIPAL_SECRET") or secrets.token_urlsafe(32)
     )
+    # Extra environment for every process (e.g. the tests raise the gateway's rate limits).
+    extra_env: tuple[tuple[str, str], ...] = ()
     bootstrap_api_key: str = field(
         default_factory=lambda: (
             os.environ.get("GRADOPS_BOOTSTRAP_API_KEY") or f"gok_{secrets.token_urlsafe(24)}"
@@ -80,6 +82,7 @@ def process_specs(config: StackConfig) -> list[ProcessSpec]:
                 )
             )
     specs.append(ProcessSpec("gateway", ["serve", "gateway", "gateway"], config.base_port))
+    specs.append(ProcessSpec("gateway-webhooks", ["serve", "webhooks", "gateway"], config.base_port + 130))
     return specs
 
 
@@ -102,6 +105,7 @@ def process_env(config: StackConfig) -> dict[str, str]:
             "PYTHONUNBUFFERED": "1",
         }
     )
+    env.update(dict(config.extra_env))
     return env
 
 

@@ -1,0 +1,263 @@
+"""`Idempotency-Key` on POST and PUT: a retry with the same key and body gets the first answer.
+
+Records are per API key (two partners may use the same key string) and live 24 hours in the
+gateway's database. The request fingerprint is sha256(method, path, query, body); the body is
+hashed while it is spooled (in memory up to `idempotency_max_body_bytes`, then to a temporary
+file), so a large upload is never held in memory. Responses up to that size are stored and replayed
+whole; a larger one is stored as status and headers only (`Idempotency-Body-Omitted: true` on the
+replay). 5xx answers are not stored: the record is dropped so the partner's retry runs again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, BinaryIO
+
+import httpx
+from fastapi import Request
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.exc import IntegrityError
+from starlette.background import BackgroundTask
+from starlette.responses import Response, StreamingResponse
+
+from gradops_gateway.models import idempotency_records as records
+from gradops_gateway.proxy import Upstream, forwardable, send_upstream, upstream_request
+from gradops_shared.db import Database
+from gradops_shared.errors import problem_response
+
+IDEMPOTENT_METHODS = frozenset({"POST", "PUT"})
+REPLAY_HEADER = "Idempotent-Replayed"
+BODY_OMITTED_HEADER = "Idempotency-Body-Omitted"
+MAX_KEY_LENGTH = 255
+_NOT_STORED = frozenset({"content-length", "date", "server", "x-request-id"})
+_CHUNK = 64 * 1024
+
+
+@dataclass
+class SpooledBody:
+    digest: str
+    file: BinaryIO
+    size: int
+    in_memory: bytes | None
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        self.file.seek(0)
+        while True:
+            chunk = await asyncio.to_thread(self.file.read, _CHUNK)
+            if not chunk:
+                return
+            yield chunk
+
+    def content(self) -> bytes | AsyncIterator[bytes]:
+        return self.in_memory if self.in_memory is not None else self.chunks()
+
+
+async def spool_request(request: Request, max_in_memory: int) -> SpooledBody:
+    fingerprint = hashlib.sha256()
+    for part in (request.method, request.url.path, request.url.query):
+        fingerprint.update(part.encode() + b"\0")
+    spool = tempfile.SpooledTemporaryFile(max_size=max_in_memory)  # noqa: SIM115 (closed by the caller)
+    size = 0
+    async for chunk in request.stream():
+        fingerprint.update(chunk)
+        size += len(chunk)
+        if size > max_in_memory:
+            await asyncio.to_thread(spool.write, chunk)
+        else:
+            spool.write(chunk)
+    in_memory: bytes | None = None
+    if size <= max_in_memory:
+        spool.seek(0)
+        in_memory = spool.read()
+    return SpooledBody(fingerprint.hexdigest(), spool, size, in_memory)  # type: ignore[arg-type]
+
+
+def _problem(status: int, code: str, detail: str, zh: str, instance: str) -> Response:
+    return problem_response(
+        status=status,
+        code=code,
+        title={409: "Conflict", 422: "Invalid input"}.get(status, "Bad request"),
+        detail=detail,
+        message_zh=zh,
+        instance=instance,
+    )
+
+
+class IdempotencyStore:
+    def __init__(self, db: Database, *, ttl: timedelta, max_body_bytes: int, lease: timedelta) -> None:
+        self.db = db
+        self.ttl = ttl
+        self.max_body_bytes = max_body_bytes
+        # An in-flight record older than this (gateway crashed, client gone) may be taken over.
+        self.lease = lease
+
+    async def begin(self, key_id: str, idem_key: str, request_hash: str, instance: str) -> Response | None:
+        """None: go ahead (this request owns the key now). Otherwise the answer to give."""
+        now = datetime.now(UTC)
+        where = and_(records.c.key_id == key_id, records.c.idempotency_key == idem_key)
+        async with self.db.transaction() as session:
+            row = (await session.execute(select(records).where(where).with_for_update())).first()
+            if row is not None and row.expires_at <= now:
+                await session.execute(delete(records).where(where))
+                row = None
+            if row is None:
+                try:
+                    async with session.begin_nested():
+                        await session.execute(
+                            records.insert().values(
+                                key_id=key_id,
+                                idempotency_key=idem_key,
+                                request_hash=request_hash,
+                                state="in_flight",
+                                locked_until=now + self.lease,
+                                body_stored=True,
+                                created_at=now,
+                                expires_at=now + self.ttl,
+                            )
+                        )
+                    return None
+                except IntegrityError:
+                    return self._in_flight(instance)
+            if row.request_hash != request_hash:
+                return _problem(
+                    422,
+                    "idempotency.key_reused",
+                    "This Idempotency-Key was used for a different request (method, path or body); "
+                    "use a new key for a new request.",
+                    "该幂等键已用于不同的请求，请为新请求使用新的幂等键",
+                    instance,
+                )
+            if row.state == "done":
+                return self._replay(row._mapping)
+            if row.locked_until is not None and row.locked_until > now:
+                return self._in_flight(instance)
+            await session.execute(update(records).where(where).values(locked_until=now + self.lease))
+            return None
+
+    @staticmethod
+    def _in_flight(instance: str) -> Response:
+        return _problem(
+            409,
+            "idempotency.in_flight",
+            "A request with this Idempotency-Key is still being processed; retry in a moment.",
+            "使用该幂等键的请求仍在处理中，请稍后重试",
+            instance,
+        )
+
+    @staticmethod
+    def _replay(row: Any) -> Response:
+        headers = dict(row["headers"] or {})
+        headers[REPLAY_HEADER] = "true"
+        if not row["body_stored"]:
+            headers[BODY_OMITTED_HEADER] = "true"
+        return Response(content=row["body"] or b"", status_code=row["status_code"], headers=headers)
+
+    async def complete(
+        self, key_id: str, idem_key: str, status: int, headers: dict[str, str], body: bytes | None
+    ) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                update(records)
+                .where(records.c.key_id == key_id, records.c.idempotency_key == idem_key)
+                .values(
+                    state="done",
+                    locked_until=None,
+                    status_code=status,
+                    headers=headers,
+                    body=body,
+                    body_stored=body is not None,
+                )
+            )
+
+    async def abandon(self, key_id: str, idem_key: str) -> None:
+        async with self.db.transaction() as session:
+            await session.execute(
+                delete(records).where(records.c.key_id == key_id, records.c.idempotency_key == idem_key)
+            )
+
+    async def purge_expired(self) -> int:
+        async with self.db.transaction() as session:
+            result = await session.execute(delete(records).where(records.c.expires_at <= datetime.now(UTC)))
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forward(
+        self,
+        request: Request,
+        upstream: Upstream,
+        principal_header: str,
+        key_id: str,
+        idem_key: str,
+    ) -> Response:
+        instance = request.url.path
+        if len(idem_key) > MAX_KEY_LENGTH or not idem_key.isprintable():
+            return _problem(
+                422,
+                "idempotency.key_invalid",
+                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters (a UUID is ideal).",
+                "幂等键格式无效",
+                instance,
+            )
+        body = await spool_request(request, self.max_body_bytes)
+        try:
+            early = await self.begin(key_id, idem_key, body.digest, instance)
+            if early is not None:
+                return early
+            outgoing = upstream_request(request, upstream, principal_header, body.content())
+            response = await send_upstream(upstream, outgoing, instance)
+        except BaseException:
+            body.file.close()
+            raise
+        body.file.close()
+        if isinstance(response, Response) or response.status_code >= 500:
+            await self.abandon(key_id, idem_key)
+            if isinstance(response, Response):
+                return response
+            return StreamingResponse(
+                response.aiter_raw(),
+                status_code=response.status_code,
+                headers=dict(forwardable(response.headers)),
+                background=BackgroundTask(response.aclose),
+            )
+        return await self._store_and_return(response, key_id, idem_key)
+
+    async def _store_and_return(self, response: httpx.Response, key_id: str, idem_key: str) -> Response:
+        headers = dict(forwardable(response.headers))
+        stored_headers = {k: v for k, v in headers.items() if k.lower() not in _NOT_STORED}
+        buffered: list[bytes] = []
+        size = 0
+        raw = response.aiter_raw()
+        try:
+            async for chunk in raw:
+                buffered.append(chunk)
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    break
+            else:
+                await response.aclose()
+                body = b"".join(buffered)
+                await self.complete(key_id, idem_key, response.status_code, stored_headers, body)
+                return Response(content=body, status_code=response.status_code, headers=headers)
+        except BaseException:
+            await response.aclose()
+            await self.abandon(key_id, idem_key)
+            raise
+        # Too large to keep: remember the outcome (status, headers), stream the body through.
+        await self.complete(key_id, idem_key, response.status_code, stored_headers, None)
+
+        async def rest() -> AsyncIterator[bytes]:
+            for chunk in buffered:
+                yield chunk
+            async for chunk in raw:
+                yield chunk
+
+        return StreamingResponse(
+            rest(),
+            status_code=response.status_code,
+            headers=headers,
+            background=BackgroundTask(response.aclose),
+        )

@@ -1,0 +1,131 @@
+"""Request and response bodies of the gateway's own endpoints (API keys, webhooks)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+
+from gradops_shared.principal import SCOPES
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "昆明学习中心 LMS",
+                    "scopes": ["registry:read", "photos:write", "photos:read"],
+                    "centres": ["5135701"],
+                    "expires_at": "2027-07-31T00:00:00Z",
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=200)
+    scopes: list[str] = Field(min_length=1, description=f"From: {', '.join(SCOPES)}")
+    centres: list[str] | None = Field(
+        None,
+        description="Learning-centre codes the key is bound to (exact codes; branch codes are not "
+        "expanded). Omit or null for the whole university (HQ).",
+    )
+    expires_at: datetime | None = Field(None, description="UTC; null = never expires.")
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    key_prefix: str = Field(description="The first characters of the key, to recognise it in lists.")
+    scopes: list[str]
+    centres: list[str] | None
+    created_at: datetime
+    created_by: str
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    last_used_at: datetime | None = Field(description="Recorded to the minute.")
+
+
+class ApiKeyCreated(ApiKeyOut):
+    api_key: str = Field(description="The key itself. Shown only now: store it, it cannot be read again.")
+
+
+class ApiKeyPage(BaseModel):
+    items: list[ApiKeyOut]
+    next_cursor: str | None
+
+
+class WebhookCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://lms.example.edu.cn/gradops/hooks",
+                    "event_types": ["PhotoApproved", "PhotoRejected", "CertificateIssued"],
+                    "description": "LMS: photo and certificate status",
+                }
+            ]
+        },
+    )
+
+    url: HttpUrl
+    event_types: list[str] = Field(
+        min_length=1, description='Event types (see openapi/events), or ["*"] for every event.'
+    )
+    description: str | None = Field(None, max_length=500)
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    event_types: list[str]
+    centres: list[str] | None = Field(description="Only events of these centres' students; null = all.")
+    description: str | None
+    active: bool
+    created_at: datetime
+    created_by: str
+
+
+class WebhookCreated(WebhookOut):
+    secret: str = Field(description="HMAC-SHA256 signing secret. Shown only now.")
+
+
+class WebhookPage(BaseModel):
+    items: list[WebhookOut]
+    next_cursor: str | None
+
+
+class DeliveryAttemptOut(BaseModel):
+    attempt: int
+    attempted_at: datetime
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    subscription_id: str
+    event_id: str
+    event_type: str
+    student_no: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: int
+    next_attempt_at: datetime | None
+    give_up_at: datetime
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class DeliveryDetail(DeliveryOut):
+    attempt_log: list[DeliveryAttemptOut]
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None

@@ -1,0 +1,173 @@
+"""Webhooks on the embedded suite: the gateway's worker consumes the services' events and POSTs
+signed deliveries to partners' URLs (a real loopback HTTP server here), with retries and a log."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gradops_gateway.webhooks.signing import SIGNATURE_HEADER, verify
+from gradops_suite.embedded import embedded_client
+from tests.e2e.gateway_tools import Receiver, bearer, create_key, webhook_receiver
+from tests.e2e.slice import assert_problem
+from tests.factories import create_student, student_payload
+
+FAST_RETRIES: dict[str, object] = {
+    "webhook_poll_seconds": 0.1,
+    "webhook_first_retry_seconds": 0.2,
+    "webhook_timeout_seconds": 2.0,
+    "webhook_retry_hours": 4 / 3600,  # give up after 4 s
+}
+
+
+@pytest.fixture
+async def suite(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with embedded_client(tmp_path, gateway_overrides=FAST_RETRIES) as client:
+        yield client
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    async with webhook_receiver() as running:
+        yield running
+
+
+async def subscribe(
+    client: httpx.AsyncClient, url: str, event_types: list[str], headers: dict[str, str] | None = None
+) -> dict[str, str]:
+    response = await client.post(
+        "/api/v1/webhooks", json={"url": url, "event_types": event_types}, headers=headers or {}
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, str] = response.json()
+    assert created["secret"].startswith("whsec_")
+    return created
+
+
+async def deliveries(client: httpx.AsyncClient, webhook_id: str) -> list[dict[str, object]]:
+    response = await client.get(f"/api/v1/webhooks/{webhook_id}/deliveries")
+    assert response.status_code == 200, response.text
+    items: list[dict[str, object]] = response.json()["items"]
+    return items
+
+
+async def test_a_delivery_is_signed_filtered_by_type_and_carries_the_request_id(
+    suite: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    hook = await subscribe(suite, receiver.url("lms"), ["StudentRegistered"])
+    number = await create_student(suite)
+    await suite.put(f"/api/v1/students/{number}", json=student_payload(major="会计"))  # StudentUpdated
+    other = await suite.put(
+        f"/api/v1/students/{number}1", json=student_payload(), headers={"x-request-id": "trace-webhook-1"}
+    )
+    assert other.status_code == 201
+    received = await receiver.wait_for("lms", 2)
+    await asyncio.sleep(0.5)
+    assert len(receiver.at("lms")) == 2  # StudentUpdated was not subscribed to
+    envelopes = [json.loads(r.body) for r in received]
+    assert [e["type"] for e in envelopes] == ["StudentRegistered", "StudentRegistered"]
+    assert {e["student_no"] for e in envelopes} == {number, f"{number}1"}
+    last = received[-1]
+    assert verify(hook["secret"], last.headers[SIGNATURE_HEADER.lower()], last.body)
+    assert not verify("whsec_wrong", last.headers[SIGNATURE_HEADER.lower()], last.body)
+    assert not verify(hook["secret"], last.headers[SIGNATURE_HEADER.lower()], last.body + b" ")
+    assert last.headers["x-request-id"] == "trace-webhook-1"
+    assert last.headers["x-gradops-event"] == "StudentRegistered"
+    assert "id_number" not in last.body.decode()
+
+    log = await deliveries(suite, hook["id"])
+    assert {d["status"] for d in log} == {"delivered"} and len(log) == 2
+    detail = (await suite.get(f"/api/v1/webhooks/{hook['id']}/deliveries/{log[0]['id']}")).json()
+    assert detail["attempt_log"][0]["status_code"] == 200
+
+
+async def test_a_centre_key_hears_only_of_its_own_students(
+    suite: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    centre_b = await create_key(suite, ["webhooks:manage"], centres=["5135702"])
+    hook = await subscribe(suite, receiver.url("centre-b"), ["*"], headers=bearer(centre_b))
+    assert hook["centres"] == ["5135702"]  # type: ignore[comparison-overlap]
+    await create_student(suite, learning_centre="5135701")
+    mine = await create_student(suite, learning_centre="5135702")
+    received = await receiver.wait_for("centre-b", 1)
+    await asyncio.sleep(0.5)
+    assert [json.loads(r.body)["student_no"] for r in receiver.at("centre-b")] == [mine]
+    assert len(received) == 1
+    # Subscriptions belong to the key that made them: another centre's key cannot see them.
+    centre_c = await create_key(suite, ["webhooks:manage"], centres=["5135703"])
+    assert_problem(
+        await suite.get(f"/api/v1/webhooks/{hook['id']}", headers=bearer(centre_c)), 404, "webhook.not_found"
+    )
+    listed = (await suite.get("/api/v1/webhooks", headers=bearer(centre_c))).json()["items"]
+    assert listed == []
+
+
+async def test_a_failing_or_slow_partner_never_slows_the_others(
+    suite: httpx.AsyncClient, receiver: Receiver
+) -> None:
+    receiver.statuses["broken"] = 500
+    receiver.delays["slow"] = 3.0  # longer than the 2 s attempt timeout: each attempt holds a slot 2 s
+    broken = await subscribe(suite, receiver.url("broken"), ["StudentRegistered"])
+    slow = await subscribe(suite, receiver.url("slow"), ["StudentRegistered"])
+    await subscribe(suite, receiver.url("healthy"), ["StudentRegistered"])
+    for _ in range(6):
+        await create_student(suite)
+    created = time.monotonic()
+    await receiver.wait_for("healthy", 6, timeout_s=10)
+    # Had the slow partner's attempts held up the others, this would take 2 s or more.
+    assert time.monotonic() - created < 1.8
+
+    # The broken endpoint was retried with growing gaps, every attempt logged; then given up.
+    deadline = time.monotonic() + 15
+    while {d["status"] for d in await deliveries(suite, broken["id"])} != {"failed"}:
+        assert time.monotonic() < deadline, await deliveries(suite, broken["id"])
+        await asyncio.sleep(0.2)
+    first = (await deliveries(suite, broken["id"]))[0]
+    detail = (await suite.get(f"/api/v1/webhooks/{broken['id']}/deliveries/{first['id']}")).json()
+    attempts = detail["attempt_log"]
+    assert len(attempts) >= 3 and all(a["status_code"] == 500 for a in attempts)
+    gaps = [(_ts(b["attempted_at"]) - _ts(a["attempted_at"])) for a, b in itertools.pairwise(attempts)]
+    # Exponential backoff: 0.2 s, 0.4 s, 0.8 s … (plus the dispatcher's polling and this busy machine).
+    assert all(gap >= 0.2 * 2**i * 0.95 for i, gap in enumerate(gaps)), gaps
+    assert len(gaps) < 3 or gaps[-1] > 2 * gaps[0], gaps
+    slow_log = await deliveries(suite, slow["id"])
+    assert any("timeout" in str(d["last_error"]) for d in slow_log), slow_log
+
+    # Replay: once the partner is fixed, a failed delivery can be sent again.
+    receiver.statuses["broken"] = 200
+    replayed = await suite.post(f"/api/v1/webhooks/{broken['id']}/deliveries/{first['id']}/replay")
+    assert replayed.status_code == 202
+    deadline = time.monotonic() + 10
+    while (await suite.get(f"/api/v1/webhooks/{broken['id']}/deliveries/{first['id']}")).json()[
+        "status"
+    ] != "delivered":
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+
+
+async def test_bad_subscriptions_are_refused(suite: httpx.AsyncClient) -> None:
+    assert_problem(
+        await suite.post("/api/v1/webhooks", json={"url": "http://x.test/h", "event_types": ["Nope"]}),
+        422,
+        "webhook.event_type_unknown",
+    )
+    assert_problem(
+        await suite.post("/api/v1/webhooks", json={"url": "not a url", "event_types": ["*"]}),
+        422,
+        "request.validation_failed",
+    )
+    reader = await create_key(suite, ["registry:read"])
+    assert_problem(await suite.get("/api/v1/webhooks", headers=bearer(reader)), 403, "auth.scope_missing")
+
+
+def _ts(value: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
