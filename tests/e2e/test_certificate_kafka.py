@@ -67,6 +67,7 @@ async def stack(kafka_bootstrap: str, topic_prefix: str) -> AsyncIterator[Stack]
     gateway = create_gateway(
         GatewaySettings(
             services={"certificates": "http://certificates.test"},
+            database_url=url,  # its keys, idempotency records and rate limits live there
             principal_secret=SECRET,
             bootstrap_api_key=API_KEY,
         ),
