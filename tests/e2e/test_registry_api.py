@@ -324,7 +324,9 @@ async def test_status_changes_follow_the_rules_and_are_logged(suite: Suite) -> N
     assert [c["change_type"] for c in log] == [
         "registered", "suspend", "resume", "change_major", "transfer_centre", "withdraw"
     ]  # fmt: skip
-    assert log[1]["effective_date"] == "2026-03-01" and log[1]["actor"] == "bootstrap"
+    assert (
+        log[1]["effective_date"] == "2026-03-01" and log[1]["actor"] == "key:key_bootstrap"
+    )  # who: the API key
 
 
 async def test_a_status_set_through_put_goes_through_the_same_rules(suite: Suite) -> None:
