@@ -20,6 +20,7 @@ from starlette.responses import Response, StreamingResponse
 
 from gradops_shared.errors import problem_response
 from gradops_shared.principal import PRINCIPAL_HEADER
+from gradops_shared.tracing import http_client_span
 
 # RFC 9110 §7.6.1 connection-specific headers are never forwarded; host is the upstream's own.
 HOP_BY_HOP = frozenset(
@@ -130,7 +131,8 @@ async def send_upstream(
         except TimeoutError as exc:
             raise httpx.PoolTimeout("no free slot to the service") from exc
         try:
-            response = await upstream.transport.handle_async_request(outgoing)
+            with http_client_span(outgoing.method, str(outgoing.url), outgoing.headers):
+                response = await upstream.transport.handle_async_request(outgoing)
         except BaseException:
             upstream.slots.release()
             raise

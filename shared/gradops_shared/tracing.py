@@ -155,6 +155,24 @@ class TracingMiddleware:
                 span.update_name(f"{method} {route}")
 
 
+@contextlib.contextmanager
+def http_client_span(method: str, url: str, headers: Any) -> Iterator[None]:
+    """A CLIENT span around a hand-built upstream call (the gateway's lean transport bypasses the
+    httpx instrumentation); `headers` (a mutable mapping) get this span's trace context."""
+    tracer = _tracer
+    if tracer is None:
+        yield
+        return
+    with tracer.start_as_current_span(
+        method, kind=SpanKind.CLIENT, attributes={"http.request.method": method, "url.full": url}
+    ):
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier)
+        for name, value in carrier.items():
+            headers[name] = value
+        yield
+
+
 # ---- Outbox and Kafka ----
 
 
