@@ -14,7 +14,7 @@ from gradops_gateway.idempotency import REPLAY_HEADER
 from gradops_gateway.webhooks.signing import SIGNATURE_HEADER, verify
 from gradops_suite import stack
 from tests.e2e.gateway_tools import bearer, webhook_receiver
-from tests.factories import student_no, student_payload
+from tests.factories import ensure_learning_centre, student_no, student_payload
 from tests.integration.kafka_tools import read_topic
 
 
@@ -38,6 +38,7 @@ async def test_the_webhook_process_delivers_signed_events_from_kafka(
             )
         ).json()
         number = student_no()
+        await ensure_learning_centre(gateway)
         created = await gateway.put(
             f"/api/v1/students/{number}", json=student_payload(), headers={"x-request-id": f"wh-{number}"}
         )
@@ -54,13 +55,15 @@ async def test_an_idempotent_retry_of_a_real_write_publishes_one_event(
 ) -> None:
     number = student_no()
     payload = student_payload()
+    await ensure_learning_centre(gateway, payload["learning_centre"])
     key = {"idempotency-key": str(uuid.uuid4())}
     first = await gateway.put(f"/api/v1/students/{number}", json=payload, headers=key)
     again = await gateway.put(f"/api/v1/students/{number}", json=payload, headers=key)
     assert first.status_code == again.status_code == 201  # a second real PUT would be 200
     assert again.headers[REPLAY_HEADER] == "true" and again.json() == first.json()
     # A later, different change goes through and is the only other event.
-    await gateway.put(f"/api/v1/students/{number}", json={**payload, "major": "会计"})
+    changed = await gateway.put(f"/api/v1/students/{number}", json={**payload, "class_code": "2021春会计1班"})
+    assert changed.status_code == 200, changed.text
     messages = await read_topic(
         stack_config.kafka_bootstrap,
         f"{stack_config.topic_prefix}registry.events.v1",
