@@ -63,8 +63,11 @@ stack-down: ## stop the real topology (processes, then Kafka and PostgreSQL)
 openapi: $(STAMP) ## regenerate openapi/*.json and openapi/events/*.json from the code
 	$(BIN)/python -m gradops_suite openapi
 
-bench: $(STAMP) infra-up ## benchmarks (figures printed and written to bench/results/)
+BENCHES := registry_import photo_qc audit_batch certificates_issue gateway_load ops
+
+bench: $(STAMP) infra-up ## every benchmark (figures printed and written to bench/results/)
 	$(BIN)/python bench/run_all.py
+	@set -e; for b in $(BENCHES); do echo "== bench/$$b.py"; $(BIN)/python bench/$$b.py; done
 
 lock: ## re-pin requirements.lock from requirements.in
 	rm -rf /tmp/gradops-lock && $(PYTHON) -m venv /tmp/gradops-lock

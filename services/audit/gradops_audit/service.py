@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -362,8 +364,25 @@ async def upsert_student(session: AsyncSession, data: StudentSnapshot | dict[str
     repo = AuditRepository(session)
     student = await repo.student(snapshot["student_no"])
     if student is None:
-        student = KnownStudent(student_no=snapshot["student_no"], formal_status=True, identity_in_doubt=False)
-        repo.add(student)
+        # The API (asking the registry) and the consumer (StudentRegistered) may both meet a new
+        # student at once: insert-if-absent, then lock and update the one row, never a duplicate key.
+        dialect = session.get_bind().dialect.name
+        insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        await session.execute(
+            insert(KnownStudent)
+            .values(
+                student_no=snapshot["student_no"],
+                status=snapshot["status"],
+                level=snapshot["level"],
+                learning_centre=snapshot["learning_centre"],
+                formal_status=True,
+                identity_in_doubt=False,
+                updated_at=datetime.now(UTC),
+            )
+            .on_conflict_do_nothing(index_elements=["student_no"])
+        )
+        student = await session.get(KnownStudent, snapshot["student_no"], with_for_update=True)
+        assert student is not None
     student.status = snapshot["status"]
     student.level = snapshot["level"]
     student.learning_centre = snapshot["learning_centre"]
