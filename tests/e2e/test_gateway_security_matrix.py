@@ -84,6 +84,7 @@ HQ_ONLY: dict[str, str] = {
     "post_exception": "audit.hq_only",  # exceptions are HQ's (审批)
     "revoke_exception": "audit.hq_only",
     "put_rule_set": "audit.hq_only",
+    "list_verification_lookups": "certificates.hq_only",  # the log holds verifiers' addresses
 }
 
 
@@ -480,6 +481,27 @@ def test_operations_without_a_key_are_exactly_the_allowed_public_ones() -> None:
     assert len(PROTECTED) >= 20, "the spec lost operations?"
 
 
+def test_the_tables_name_operations_of_the_spec() -> None:
+    """A renamed or removed operation must leave the tables too (or they would excuse nothing)."""
+    ids = {op.operation_id for op in OPERATIONS}
+    for table in (TENANCY_PENDING, HQ_ONLY, NOT_CENTRE_OWNED, CREATED_BY_PUT, REQUEST_BODIES):
+        assert set(table) <= ids, sorted(set(table) - ids)
+    assert not set(HQ_ONLY) & set(NOT_CENTRE_OWNED), "an operation is HQ-only or served to centres"
+
+
+@pytest.mark.parametrize(
+    "op",
+    [op for op in PROTECTED if op.operation_id in HQ_ONLY and not op.path_params],
+    ids=lambda op: op.operation_id,
+)
+async def test_hq_only_operations_without_a_resource_refuse_a_centre_key(
+    target: Target, op: Operation
+) -> None:
+    body = REQUEST_BODIES.get(op.operation_id, lambda: {})()
+    response = await target.hq.request(op.method, op.path, headers=bearer(target.keys["centre_b"]), **body)
+    assert (response.status_code, response.json()["code"]) == (403, HQ_ONLY[op.operation_id]), response.text
+
+
 def _request_for(op: Operation) -> tuple[str, str, dict[str, Any]]:
     return op.method, nothing_url(op), {"json": {}} if op.method in ("POST", "PUT", "PATCH") else {}
 
@@ -566,6 +588,9 @@ async def _assert_centre_view(
     if view.hides_centre_a:
         student = (await student_of_centre_a(target))["student_no"]
         assert student not in response.text, f"{op.label} showed centre A's student to centre B"
+        page = response.json() if "json" in response.headers["content-type"] else None
+        if isinstance(page, dict) and page.get("next_cursor") is None:
+            assert page["count"] == len(page["items"]), f"{op.label} counts what it does not show: {page}"
         # ...while HQ, asking the same, does see it (so the check above can fail).
         body = REQUEST_BODIES.get(op.operation_id, lambda: {})()
         as_hq = await target.hq.request(op.method, op.url(await make(target, op)), **body)
