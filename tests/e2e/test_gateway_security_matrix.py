@@ -14,7 +14,10 @@ PUBLIC_OPERATIONS, or the test fails too.
 Two kinds of operation are not "another centre's resource → 404" and are modelled explicitly:
 HQ_ONLY (the service refuses every centre-bound key with 403 `<svc>.hq_only`, whatever the
 resource) and NOT_CENTRE_OWNED (the resource, e.g. a graduation batch, belongs to no centre: the
-centre key is served, and where the answer lists students it must not list centre A's).
+centre key is served, and where the answer lists students it must not list centre A's). Two answers
+also hide nothing and are accepted: a list under a path that is empty exactly as a missing
+student's is (200 []), and a create-by-PUT (CREATED_BY_PUT) refused as not found, leaving the
+record unchanged (a taken number cannot answer like a free one: that one would be created).
 """
 
 from __future__ import annotations
