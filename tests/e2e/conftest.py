@@ -32,6 +32,8 @@ async def stack_config(
             ("GRADOPS_GATEWAY_RATE_LIMIT_PER_SECOND", "1000"),
             ("GRADOPS_GATEWAY_RATE_LIMIT_BURST", "2000"),
             ("GRADOPS_GATEWAY_PUBLIC_RATE_LIMIT_BURST", "200"),
+            # The CHSI registration export needs the principal's name (the matrix exports a batch).
+            ("GRADOPS_CERTIFICATES_PRINCIPAL_NAME", "李校长"),
         ),
     )
     try:

@@ -460,6 +460,27 @@ async def test_a_centre_key_sees_only_its_centres_certificates(suite: Suite) -> 
         assert_problem(hq_only, 403, "certificates.hq_only")
 
 
+async def test_another_centres_share_code_reads_like_an_unknown_one(suite: Suite) -> None:
+    _, certificate = await graduate(suite.client)
+    created = await suite.client.post(
+        f"/api/v1/certificates/{certificate['number']}/share-codes", json={"valid_days": 7}
+    )
+    code = created.json()["code"]
+    async with suite.as_centre({"5135799"}, {"certificates:read", "certificates:write"}) as other:
+        for method, path, body in [
+            ("GET", f"/api/v1/share-codes/{code}", None),
+            ("GET", f"/api/v1/share-codes/{code}/qr.png", None),
+            ("POST", f"/api/v1/share-codes/{code}/extension", {"valid_days": 1}),
+            ("POST", f"/api/v1/share-codes/{code}/revocation", None),
+        ]:
+            theirs = await other.request(method, path, json=body)
+            unknown = await other.request(method, path.replace(code, "ZZZZZZZZZZZZ"), json=body)
+            assert_problem(theirs, 404, "certificates.share_code_invalid")
+            assert_problem(unknown, 404, "certificates.share_code_invalid")
+    still = await suite.client.get(f"/api/v1/share-codes/{code}")
+    assert still.json()["valid"] is True and still.json()["expires_at"] == created.json()["expires_at"]
+
+
 async def test_a_batch_notice_starts_the_collection_deadline_of_one_centre(suite: Suite) -> None:
     _, mine = await graduate(suite.client)
     _, other = await graduate(suite.client, learning_centre="5135702")

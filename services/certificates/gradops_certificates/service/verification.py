@@ -177,8 +177,11 @@ async def owned_share_code(session: AsyncSession, code: str, principal: Principa
     share = await CertificateRepository(session).share_code(code.strip().upper(), for_update=True)
     if share is None:
         raise _code_invalid()
-    # Tenancy follows the certificate (404 for another centre's).
-    await certificate_by_number(session, share.number, principal)
+    # Tenancy follows the certificate: another centre's code reads exactly like an unknown one.
+    try:
+        await certificate_by_number(session, share.number, principal)
+    except NotFound:
+        raise _code_invalid() from None
     return share
 
 
