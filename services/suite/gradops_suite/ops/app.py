@@ -18,6 +18,7 @@ from dataclasses import asdict
 from typing import Annotated
 
 import typer
+from aiokafka.errors import KafkaError
 
 from gradops_shared.contracts import TOPICS
 from gradops_suite.ops import api_commands, dlt, health
@@ -31,6 +32,8 @@ from gradops_suite.ops.client import (
     fail,
 )
 
+# What a broker that is down or unknown raises (connection, metadata and request timeouts).
+KAFKA_UNREACHABLE = (KafkaError, OSError, TimeoutError)
 PROCESS_COMMANDS = {
     "run": "The whole suite in one process (embedded default).",
     "serve": "One process of the real stack: serve api|relay|consumer|gateway|webhooks <service> --port N.",
@@ -175,7 +178,7 @@ def dlt_replay(
                 bootstrap, topics, topic_prefix=topic_prefix, dry_run=dry_run, limit=limit, timeout_s=timeout
             )
         )
-    except Exception as exc:  # aiokafka's connection errors have no common base worth naming
+    except KAFKA_UNREACHABLE as exc:
         fail(
             ctx,
             CliError(f"Kafka at {bootstrap}: {type(exc).__name__}: {exc} / 无法连接 Kafka", EXIT_UNAVAILABLE),
@@ -210,7 +213,7 @@ def dlt_status(
     topics = topic or list(TOPICS.values())
     try:
         counts = asyncio.run(dlt.dead_letter_counts(bootstrap, topics, topic_prefix))
-    except Exception as exc:  # see dlt_replay
+    except KAFKA_UNREACHABLE as exc:
         fail(
             ctx,
             CliError(f"Kafka at {bootstrap}: {type(exc).__name__}: {exc} / 无法连接 Kafka", EXIT_UNAVAILABLE),

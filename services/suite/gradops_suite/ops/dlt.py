@@ -78,9 +78,9 @@ async def replay(
         auto_offset_reset="earliest",
     )
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
-    await consumer.start()
-    await producer.start()
     try:
+        await consumer.start()
+        await producer.start()
         partitions = [
             TopicPartition(topic, p)
             for topic in dlt_topics
@@ -153,8 +153,8 @@ async def dead_letter_counts(bootstrap: str, topics: list[str], topic_prefix: st
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap, group_id=f"{topic_prefix}{REPLAY_GROUP}", enable_auto_commit=False
     )
-    await consumer.start()
     try:
+        await consumer.start()
         counts: dict[str, int] = {}
         for topic in topics:
             dlt = f"{topic_prefix}{topic}{DLT_SUFFIX}"
