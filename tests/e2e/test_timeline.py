@@ -97,6 +97,21 @@ async def test_the_timeline_shows_the_whole_slice_in_order(suite: httpx.AsyncCli
     payload = student_payload()
     assert payload["id_number"] not in text and "id_number" not in text
     assert "birth_date" not in text and "student_no" not in json.dumps([i["data"] for i in items])
+    # A public lookup (no key) shows on the timeline; the name asked never does.
+    number_on_paper = outcome["certificate"]["number"]
+    looked_up = await suite.get(
+        f"/api/v1/verify/{number_on_paper}", params={"name": "李四"}, headers={"authorization": ""}
+    )
+    assert looked_up.status_code == 200 and looked_up.json()["result"] == "unknown"
+    verified = await timeline_until(suite, number, "VerificationPerformed")
+    [lookup] = [i for i in verified if i["type"] == "VerificationPerformed"]
+    assert lookup["data"] == {
+        "number": number_on_paper,
+        "via": "number",
+        "result": "unknown",
+        "name_matched": False,
+    }
+    assert "姓名不符" in lookup["summary_zh"] and "李四" not in json.dumps(verified, ensure_ascii=False)
     # Filtered by type.
     only = await suite.get(
         f"/api/v1/students/{number}/timeline", params={"type": ["PhotoApproved", "CertificateIssued"]}

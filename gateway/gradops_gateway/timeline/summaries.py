@@ -172,6 +172,25 @@ def _revoked(d: Mapping[str, Any]) -> Summary:
     )
 
 
+VERIFICATION_RESULT_ZH = {
+    "valid": "有效",
+    "superseded": "已被证明书替代",
+    "revoked": "已撤销",
+    "unknown": "未通过",
+}
+
+
+def _verified(d: Mapping[str, Any]) -> Summary:
+    result, number = d.get("result", ""), d.get("number", "")
+    via_zh, via_en = ("验证码", "share code") if d.get("via") == "share_code" else ("证书编号", "number")
+    mismatch_zh = "，姓名不符" if d.get("name_matched") is False else ""
+    mismatch_en = ", name did not match" if d.get("name_matched") is False else ""
+    return (
+        f"证书 {number} 被公开查验（{via_zh}）：{VERIFICATION_RESULT_ZH.get(result, result)}{mismatch_zh}",
+        f"Certificate {number} verified publicly (by {via_en}): {result}{mismatch_en}",
+    )
+
+
 SUMMARIES: dict[str, Callable[[Mapping[str, Any]], Summary]] = {
     "StudentRegistered": _registered,
     "StudentUpdated": _updated,
@@ -189,6 +208,7 @@ SUMMARIES: dict[str, Callable[[Mapping[str, Any]], Summary]] = {
     "CertificateIssued": _issued,
     "CertificateReplaced": _replaced,
     "CertificateRevoked": _revoked,
+    "VerificationPerformed": _verified,
 }
 
 
