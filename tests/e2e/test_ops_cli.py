@@ -23,8 +23,10 @@ from typer.testing import CliRunner
 
 from gradops_shared.migrations import upgrade
 from gradops_suite.embedded import gateway_database_url
-from gradops_suite.ops.app import app, main
+from gradops_suite.ops.app import PROCESS_COMMANDS, app
 from gradops_suite.ops.client import EXIT_INCOMPLETE, EXIT_REFUSED, EXIT_UNAVAILABLE
+from gradops_suite.ops.entry import PROCESS_COMMANDS as DISPATCHED
+from gradops_suite.ops.entry import main
 from tests.e2e.gateway_tools import free_port
 from tests.e2e.test_registry_api import chinese_row, roster_csv
 from tests.factories import (
@@ -239,6 +241,7 @@ def test_process_commands_still_dispatch_to_argparse(
     printed = capsys.readouterr().out
     assert "API key (shown once" in printed
     assert json.loads(printed.strip().splitlines()[-1])[0]["name"] == "lms"
+    assert set(PROCESS_COMMANDS) == DISPATCHED  # what the help lists is what the entry point dispatches
     help_text = runner.invoke(app, ["--help"]).output
     for command in ("run", "serve", "migrate", "stack", "openapi", "keys", "roster", "dlt", "health"):
         assert command in help_text

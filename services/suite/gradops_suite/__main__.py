@@ -1,3 +1,3 @@
-from gradops_suite.ops.app import main
+from gradops_suite.ops.entry import main
 
 main()

@@ -6,14 +6,14 @@
   `audit sign-off`, `chsi export`, `timeline` (through the API: any deployment), `health` (the
   processes' /readyz and /metrics) and `dlt replay` / `dlt status` (Kafka directly).
 
-A process command is handed to argparse before typer is even imported, so the image's entrypoint
-and every compose/k8s command line behave exactly as before.
+`gradops_suite.ops.entry.main` hands a process command to argparse before this module (typer,
+aiokafka) is imported, so the image's entrypoint and every compose/k8s command line behave exactly
+as before.
 """
 
 from __future__ import annotations
 
 import asyncio
-import sys
 from dataclasses import asdict
 from typing import Annotated
 
@@ -219,13 +219,3 @@ def dlt_status(
             CliError(f"Kafka at {bootstrap}: {type(exc).__name__}: {exc} / 无法连接 Kafka", EXIT_UNAVAILABLE),
         )
     emit(ctx, counts, "\n".join(f"{t}.dlt  {n} waiting" for t, n in counts.items()))
-
-
-def main(argv: list[str] | None = None) -> None:
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in PROCESS_COMMANDS:
-        from gradops_suite.cli import main as process_main
-
-        process_main(args)
-        return
-    app(args=args, prog_name="gradops")
