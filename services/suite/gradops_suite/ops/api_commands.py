@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -28,11 +27,6 @@ PHOTO_IMPORTED = ("stored", "accepted")
 def _ctx(typer_ctx: typer.Context) -> Context:
     ctx: Context = typer_ctx.obj
     return ctx
-
-
-def _idempotency() -> dict[str, str]:
-    # A retry of the same invocation by the HTTP layer never applies twice; a new run is new.
-    return {"idempotency-key": str(uuid.uuid4())}
 
 
 # ---------------------------------------------------------------------------------------- roster
@@ -77,7 +71,6 @@ def roster_import(
             "/api/v1/students/imports",
             params={"dry_run": str(dry_run).lower(), "partial": str(partial).lower()},
             files={"file": (file.name, file.read_bytes(), media)},
-            headers=_idempotency(),
         )
     except CliError as error:
         report = (error.problem or {}).get("report")
@@ -136,7 +129,6 @@ def photos_import(
             "/api/v1/photo-imports",
             data=form,
             files={"file": (zip_file.name, zip_file.read_bytes(), "application/zip")},
-            headers=_idempotency(),
         ).json()
         deadline = time.monotonic() + timeout
         while wait and job.get("status") not in PHOTO_IMPORT_DONE:
@@ -227,9 +219,7 @@ def audit_run(typer_ctx: typer.Context, code: Annotated[str, typer.Argument(help
     """Re-audits every open application of the batch (POST /graduation-batches/{code}/audit-runs)."""
     ctx = _ctx(typer_ctx)
     try:
-        run = ctx.request(
-            "POST", f"/api/v1/graduation-batches/{code}/audit-runs", headers=_idempotency()
-        ).json()
+        run = ctx.request("POST", f"/api/v1/graduation-batches/{code}/audit-runs").json()
     except CliError as error:
         fail(ctx, error)
     emit(
@@ -254,9 +244,7 @@ def audit_sign_off(
         raise typer.BadParameter("give --student (repeat) or --all-passing, not both")
     payload: dict[str, Any] = {"all_passing": True} if all_passing else {"student_nos": student}
     try:
-        result = ctx.request(
-            "POST", f"/api/v1/graduation-batches/{code}/sign-offs", json=payload, headers=_idempotency()
-        ).json()
+        result = ctx.request("POST", f"/api/v1/graduation-batches/{code}/sign-offs", json=payload).json()
     except CliError as error:
         fail(ctx, error)
     lines = [f"batch {code}: signed off {len(result['signed_off'])}: {' '.join(result['signed_off'])}"]
