@@ -170,7 +170,10 @@ def webhooks_router() -> APIRouter:
 
 def gateway_openapi() -> dict[str, Any]:
     """The OpenAPI of the gateway's own operations (merged with the services' for partners)."""
-    app = new_app(title="GradOps gateway", description="API keys and webhooks", docs=False)
+    from gradops_gateway.timeline.api import timeline_router
+
+    app = new_app(title="GradOps gateway", description="API keys, webhooks, timeline", docs=False)
     app.include_router(keys_router())
     app.include_router(webhooks_router())
+    app.include_router(timeline_router())
     return app.openapi()

@@ -1,5 +1,5 @@
 """The gateway app: authenticates, limits and routes `/api/v1/...` to the owning service, serves
-its own endpoints (API keys, webhooks) and the merged docs offline."""
+its own endpoints (API keys, webhooks, the student timeline) and the merged docs offline."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ from gradops_gateway.openapi import GATEWAY, load_specs, merge_specs
 from gradops_gateway.proxy import Upstream, forward
 from gradops_gateway.routing import RouteTable
 from gradops_gateway.settings import GatewaySettings
+from gradops_gateway.timeline.api import timeline_router
 from gradops_gateway.upstream import LeanHTTPTransport
 from gradops_gateway.webhooks.worker import WebhookWorker
 from gradops_shared.bus import EventBus
@@ -131,6 +132,7 @@ def create_app(
     # The gateway's own endpoints first: the catch-all below proxies everything else.
     app.include_router(keys_router())
     app.include_router(webhooks_router())
+    app.include_router(timeline_router())
 
     async def proxy(request: Request) -> Response:
         match = table.match(request.method, request.url.path)

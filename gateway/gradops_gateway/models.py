@@ -1,5 +1,6 @@
 """The gateway's own tables, in its own schema `gateway`: API keys, idempotency records, webhook
-subscriptions, deliveries and their attempts, the student -> centre projection and the inbox."""
+subscriptions, deliveries and their attempts, the student -> centre projection, the student
+timeline and the inbox."""
 
 from __future__ import annotations
 
@@ -126,6 +127,25 @@ student_centres = Table(
     Column("student_no", String(64), primary_key=True),
     Column("learning_centre", String(64), nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# One student's history across services, from the events (the student timeline). The webhook
+# worker writes it in the same transaction as its inbox record, so each event lands once.
+timeline_entries = Table(
+    "timeline_entries",
+    metadata,
+    Column("id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("event_id", String(36), nullable=False, unique=True),
+    Column("student_no", String(64), nullable=False),
+    Column("occurred_at", UtcDateTime, nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("producer", String(40), nullable=False),
+    Column("summary_zh", Text, nullable=False),
+    Column("summary_en", Text, nullable=False),
+    Column("data", JSON, nullable=False),  # the event's data minus anything sensitive
+    Column("request_id", String(128), nullable=True),
+    Column("recorded_at", UtcDateTime, nullable=False),
+    Index("ix_timeline_entries_student", "student_no", "occurred_at", "id"),
 )
 
 inbox = inbox_table(metadata)

@@ -252,6 +252,19 @@ class CertificateRevoked(EventData):
     reason: str
 
 
+class VerificationPerformed(EventData):
+    """Someone looked one of the student's certificates up on the public verification (by number
+    and name, or by a share code). Never the name that was asked, nor who asked."""
+
+    event_type = "VerificationPerformed"
+    producer = "certificates"
+
+    number: str
+    via: Literal["number", "share_code"]
+    result: Literal["valid", "superseded", "revoked", "unknown"]
+    name_matched: bool | None = None  # by number: whether the name matched; by share code: None
+
+
 EVENT_TYPES: dict[str, type[EventData]] = {
     cls.event_type: cls
     for cls in (
@@ -271,6 +284,7 @@ EVENT_TYPES: dict[str, type[EventData]] = {
         CertificateIssued,
         CertificateReplaced,
         CertificateRevoked,
+        VerificationPerformed,
     )
 }
 

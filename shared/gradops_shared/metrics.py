@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
+from sqlalchemy import event as sa_event
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match
@@ -130,6 +131,35 @@ def count(name: str, amount: float = 1, **labels: str) -> None:
     if spec is not None and set(labels) != set(spec.labels):
         raise ValueError(f"{name} takes labels {spec.labels}, got {tuple(labels)}")
     domain_counter(name).labels(**labels).inc(amount)
+
+
+_PENDING_COUNTS = "gradops_pending_domain_counts"
+
+
+def count_after_commit(session: Any, name: str, amount: float = 1, **labels: str) -> None:
+    """Adds to a domain counter when `session`'s transaction commits, never when it rolls back: a
+    use case can count where it decides (`count_after_commit(session, "audit_outcomes",
+    outcome="passed")`) without knowing who commits. Works with AsyncSession and Session."""
+    if amount <= 0:
+        return
+    sync_session = getattr(session, "sync_session", session)
+    pending: list[tuple[str, float, dict[str, str]]] | None = sync_session.info.get(_PENDING_COUNTS)
+    if pending is None:
+        pending = sync_session.info[_PENDING_COUNTS] = []
+        sa_event.listen(sync_session, "after_commit", _count_pending)
+        sa_event.listen(sync_session, "after_rollback", _drop_pending)
+    pending.append((name, amount, labels))
+
+
+def _count_pending(sync_session: Any) -> None:
+    pending = sync_session.info.get(_PENDING_COUNTS) or []
+    sync_session.info[_PENDING_COUNTS] = []
+    for name, amount, labels in pending:
+        count(name, amount, **labels)
+
+
+def _drop_pending(sync_session: Any) -> None:
+    sync_session.info[_PENDING_COUNTS] = []
 
 
 # ---- HTTP ----

@@ -1,5 +1,5 @@
 """The webhook worker: a consumer of all four service topics (inbox: nothing applied twice) that
-creates deliveries, and a dispatcher that sends them.
+creates deliveries and records the student timeline, and a dispatcher that sends the deliveries.
 
 Isolation between partners: each subscription has at most `webhook_concurrency_per_subscription`
 deliveries in flight and each attempt has a timeout, so a slow or failing endpoint only ever holds
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_gateway.models import SCHEMA, inbox
 from gradops_gateway.settings import GatewaySettings
+from gradops_gateway.timeline import store as timeline
 from gradops_gateway.webhooks import store
 from gradops_gateway.webhooks.signing import SIGNATURE_HEADER, backoff_seconds, signature
 from gradops_shared.bus import EventBus
@@ -44,6 +45,8 @@ def handlers(settings: GatewaySettings) -> Mapping[str, Handler]:
         if isinstance(data, StudentSnapshot):
             await store.remember_centre(session, data.student_no, data.learning_centre)
         await store.create_deliveries(session, envelope, envelope.model_dump_json().encode(), window)
+        # The student timeline is fed by the same consumer: one inbox, one transaction per event.
+        await timeline.record(session, envelope)
 
     return {event_type: on_event for event_type in EVENT_TYPES}
 

@@ -23,6 +23,7 @@ from gradops_audit.rulebook import RuleBook, load_rule_book
 from gradops_audit.settings import AuditSettings
 from gradops_shared.contracts import AuditFailed, AuditPassed, EventData, StudentSnapshot
 from gradops_shared.errors import NotFound
+from gradops_shared.metrics import count_after_commit
 from gradops_shared.outbox import add_events
 
 CLOSED_STATUSES = frozenset({"graduated"})
@@ -310,6 +311,8 @@ async def audit_applications(
         set_committed_value(app, "signed_off_at", now)
     await add_events(session, outbox, events)
     stats.events = len(events)
+    count_after_commit(session, "audit_outcomes", stats.passed, outcome="passed")
+    count_after_commit(session, "audit_outcomes", stats.failed, outcome="failed")
     return stats
 
 

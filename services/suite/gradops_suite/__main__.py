@@ -1,3 +1,3 @@
-from gradops_suite.cli import main
+from gradops_suite.ops.entry import main
 
 main()

@@ -24,6 +24,7 @@ from gradops_shared.contracts import (
     StudentSnapshot,
 )
 from gradops_shared.errors import NotFound
+from gradops_shared.metrics import count_after_commit
 from gradops_shared.outbox import add_events
 from gradops_shared.principal import Principal
 
@@ -166,6 +167,10 @@ async def issue_many(
             for c in certificates
         ],
     )
+    for level in {c.level for c in certificates}:
+        count_after_commit(
+            session, "certificates_issued", sum(c.level == level for c in certificates), level=level
+        )
     return certificates
 
 

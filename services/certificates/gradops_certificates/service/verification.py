@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import domain
 from gradops_certificates.domain.verification import VerificationResult, mask_name, names_match, result_of
-from gradops_certificates.models import Certificate, ShareCode, VerificationLookup
+from gradops_certificates.models import Certificate, ShareCode, VerificationLookup, outbox
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.service.issuance import certificate_by_number
 from gradops_certificates.settings import CertificatesSettings
+from gradops_shared.contracts import VerificationPerformed
 from gradops_shared.errors import Conflict, InvalidInput, NotFound
+from gradops_shared.outbox import add_event
 from gradops_shared.principal import Principal
 
 # Crockford-like alphabet: no 0/O, 1/I/L to misread when a code is typed from paper.
@@ -48,7 +50,7 @@ class Verification:
     certificate: VerifiedCertificate | None
 
 
-def _log(
+async def _log(
     session: AsyncSession,
     caller: Caller,
     *,
@@ -56,7 +58,22 @@ def _log(
     code: str | None,
     result: str,
     name_matched: bool | None,
+    certificate: Certificate | None = None,
 ) -> None:
+    if certificate is not None:
+        # The student's timeline shows the lookup (through the outbox, in this transaction); a
+        # lookup of a number nobody holds belongs to no student and stays in the log only.
+        await add_event(
+            session,
+            outbox,
+            VerificationPerformed(
+                student_no=certificate.student_no,
+                number=certificate.number,
+                via="share_code" if code else "number",
+                result=result_of(result),
+                name_matched=name_matched,
+            ),
+        )
     session.add(
         VerificationLookup(
             looked_up_at=datetime.now(UTC),
@@ -97,19 +114,35 @@ async def verify_number(
     try:
         parsed = domain.validate_number(raw_number, education_type_codes=(settings.education_type_code,))
     except InvalidInput as refused:
-        _log(session, caller, number=raw_number, code=None, result="malformed", name_matched=None)
+        await _log(session, caller, number=raw_number, code=None, result="malformed", name_matched=None)
         return refused
     certificate = await CertificateRepository(session).by_number(parsed.number)
     described = await _describe(session, certificate, settings) if certificate is not None else None
     if certificate is None or described is None:
-        _log(session, caller, number=parsed.number, code=None, result="unknown", name_matched=None)
+        await _log(session, caller, number=parsed.number, code=None, result="unknown", name_matched=None)
         return Verification("unknown", parsed.number, None)
     shown, registered_name = described
     if not names_match(name, registered_name):
-        _log(session, caller, number=parsed.number, code=None, result="unknown", name_matched=False)
+        await _log(
+            session,
+            caller,
+            number=parsed.number,
+            code=None,
+            result="unknown",
+            name_matched=False,
+            certificate=certificate,
+        )
         return Verification("unknown", parsed.number, None)
     result = result_of(certificate.status)
-    _log(session, caller, number=parsed.number, code=None, result=result, name_matched=True)
+    await _log(
+        session,
+        caller,
+        number=parsed.number,
+        code=None,
+        result=result,
+        name_matched=True,
+        certificate=certificate,
+    )
     return Verification(result, parsed.number, shown)
 
 
@@ -130,15 +163,23 @@ async def verify_code(
     share = await CertificateRepository(session).share_code(code)
     now = datetime.now(UTC)
     if share is None or share.revoked_at is not None or share.expires_at <= now:
-        _log(session, caller, number=None, code=code[:16], result="invalid_code", name_matched=None)
+        await _log(session, caller, number=None, code=code[:16], result="invalid_code", name_matched=None)
         return _code_invalid()
     certificate = await CertificateRepository(session).by_number(share.number)
     described = await _describe(session, certificate, settings) if certificate is not None else None
     if certificate is None or described is None:
-        _log(session, caller, number=share.number, code=code, result="unknown", name_matched=None)
+        await _log(session, caller, number=share.number, code=code, result="unknown", name_matched=None)
         return Verification("unknown", share.number, None)
     result = result_of(certificate.status)
-    _log(session, caller, number=share.number, code=code, result=result, name_matched=None)
+    await _log(
+        session,
+        caller,
+        number=share.number,
+        code=code,
+        result=result,
+        name_matched=None,
+        certificate=certificate,
+    )
     return Verification(result, share.number, described[0])
 
 
