@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
 from pydantic import ValidationError
@@ -491,17 +492,21 @@ def register(api: APIRouter) -> None:
             photos = await proofreading.current_photos(session, [s["student_no"] for s in students])
         title = proofreading.sheet_title(class_code)
         rows = proofreading.sheet_rows(students, photos)
-        filename = f"feedback-{class_code}.{format}"
+        # RFC 6266: an ASCII fallback and the UTF-8 name (class codes are often Chinese).
+        disposition = (
+            f'attachment; filename="feedback-sheet.{format}"; '
+            f"filename*=UTF-8''{quote(f'图像信息校对反馈表-{class_code}.{format}')}"
+        )
         if format == "csv":
             return Response(
                 proofreading.sheet_csv(title, rows),
                 media_type="text/csv; charset=utf-8",
-                headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+                headers={"Content-Disposition": disposition},
             )
         return Response(
             proofreading.sheet_xlsx(title, rows),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+            headers={"Content-Disposition": disposition},
         )
 
     @api.get(

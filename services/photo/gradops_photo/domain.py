@@ -7,7 +7,7 @@ States (external.md 3.1, one submission = one picture):
     submitted -> auto_rejected (QC failed) | pending_review
     pending_review -> approved | rejected | superseded (a newer upload replaced it before review)
     rejected -> expired (no new upload within the resubmit window: "counts as not taken")
-    approved -> on_chsi (registrar: CHSI holds it) | reopened (operator, free re-take)
+    approved -> on_chsi (registrar: CHSI holds it) | chsi_rejected | reopened (operator, free re-take)
     on_chsi -> chsi_rejected (CHSI face comparison failed: a new photo is needed) | reopened
 
 `approved` and `on_chsi` lock the student's photo of that kind: no new upload replaces it until an
@@ -38,7 +38,7 @@ _TRANSITIONS: dict[str, set[str]] = {
     "submitted": {"auto_rejected", "pending_review"},
     "pending_review": {"approved", "rejected", "superseded"},
     "rejected": {"expired"},
-    "approved": {"on_chsi", "reopened"},
+    "approved": {"on_chsi", "chsi_rejected", "reopened"},
     "on_chsi": {"chsi_rejected", "reopened"},
 }
 

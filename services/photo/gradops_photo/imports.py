@@ -298,7 +298,9 @@ class ImportRunner:
         lookups: asyncio.Semaphore,
         checks: asyncio.Semaphore,
     ) -> None:
-        run.results.append(await self._judge(run, plan, archive, limits, existing, lookups, checks))
+        result = await self._judge(run, plan, archive, limits, existing, lookups, checks)
+        # Appended after the await: the flusher may have swapped the list in the meantime.
+        run.results.append(result)
 
     async def _judge(
         self,
