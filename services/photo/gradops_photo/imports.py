@@ -40,6 +40,7 @@ from gradops_photo.archive import (
     read_entry,
 )
 from gradops_photo.models import PhotoBlob, PhotoImport, PhotoImportFile
+from gradops_photo.proofreading import registry_students
 from gradops_photo.qc import PROFILES
 from gradops_photo.qc.pool import QcJob, QcPool, QcWorkerLost
 from gradops_photo.repository import PhotoRepository
@@ -52,7 +53,8 @@ from gradops_shared.runtime import Runtime
 log = structlog.get_logger(__name__)
 
 OUTCOMES = ("stored", "accepted", "skipped", "rejected")
-_FLUSH_EVERY = 50
+# Up to this many pictures the registry is asked per student; above, the roster is listed in pages.
+_PER_FILE_LOOKUPS = 20
 _FLUSH_SECONDS = 0.5
 
 
@@ -88,6 +90,7 @@ class FileResult:
     judged: Any = None
     learning_centre: str | None = None
     submission_id: str | None = None
+    first_of_student: bool = False  # no submission of this kind before the job: nothing to check
 
 
 def limits_of(settings: PhotoSettings) -> ArchiveLimits:
@@ -265,6 +268,7 @@ class ImportRunner:
         existing = await self._existing_photos(
             [p.student_no for p in candidates if p.student_no], options.kind
         )
+        roster = await self._roster(run) if len(candidates) > _PER_FILE_LOOKUPS else None
         archive = open_archive(data)
         lookups = asyncio.Semaphore(16)
         checks = asyncio.Semaphore(max(2, self.pool.workers * 2))
@@ -273,12 +277,29 @@ class ImportRunner:
         try:
             with archive:
                 await asyncio.gather(
-                    *(self._one(run, plan, archive, limits, existing, lookups, checks) for plan in candidates)
+                    *(
+                        self._one(run, plan, archive, limits, existing, roster, lookups, checks)
+                        for plan in candidates
+                    )
                 )
         finally:
             done.set()
             await flusher
         await self._flush(run, final=True)
+
+    async def _roster(self, run: _Run) -> dict[str, dict[str, Any]]:
+        """The students within the job's reach, listed in pages: one registry call per 500 students
+        instead of one per picture (a look-up costs as much as listing ~100 students)."""
+        params: dict[str, Any] = {}
+        if run.principal.centres is not None:
+            params["centre"] = sorted(run.principal.centres)
+        students = await registry_students(
+            self.runtime.peer("registry", self.settings.registry_url),
+            on_behalf_of(run.principal, "photo", ["registry:read"]),
+            self.settings.principal_secret.get_secret_value(),
+            params,
+        )
+        return {str(student["student_no"]): student for student in students}
 
     async def _existing_photos(self, student_nos: list[str], kind: str) -> dict[str, set[str]]:
         async with self.runtime.db.session() as session:
@@ -295,10 +316,11 @@ class ImportRunner:
         archive: zipfile.ZipFile,
         limits: ArchiveLimits,
         existing: dict[str, set[str]],
+        roster: dict[str, dict[str, Any]] | None,
         lookups: asyncio.Semaphore,
         checks: asyncio.Semaphore,
     ) -> None:
-        result = await self._judge(run, plan, archive, limits, existing, lookups, checks)
+        result = await self._judge(run, plan, archive, limits, existing, roster, lookups, checks)
         # Appended after the await: the flusher may have swapped the list in the meantime.
         run.results.append(result)
 
@@ -309,6 +331,7 @@ class ImportRunner:
         archive: zipfile.ZipFile,
         limits: ArchiveLimits,
         existing: dict[str, set[str]],
+        roster: dict[str, dict[str, Any]] | None,
         lookups: asyncio.Semaphore,
         checks: asyncio.Semaphore,
     ) -> FileResult:
@@ -325,20 +348,28 @@ class ImportRunner:
             return skipped(
                 "photo_import.already_has_photo", "the student already has a photo (overwrite=false)"
             )
-        async with lookups:
-            try:
-                student = await service.lookup_student(
-                    self.runtime.peer("registry", self.settings.registry_url),
-                    student_no,
-                    on_behalf_of(run.principal, "photo", ["registry:read"]),
-                    self.settings.principal_secret.get_secret_value(),
-                )
-            except NotFound:
+        if roster is not None:
+            found = roster.get(student_no)
+            if found is None:
                 return skipped("photo_import.student_not_found", "no such student (or not in your centres)")
-            except Conflict as exc:
-                return skipped("photo_import.student_not_enrolled", exc.detail or "not 在籍")
-            except GradOpsError as exc:
-                return skipped("photo_import.registry_unavailable", exc.detail or "registry unavailable")
+            student = found
+        else:
+            async with lookups:
+                try:
+                    student = await service.lookup_student(
+                        self.runtime.peer("registry", self.settings.registry_url),
+                        student_no,
+                        on_behalf_of(run.principal, "photo", ["registry:read"]),
+                        self.settings.principal_secret.get_secret_value(),
+                    )
+                except NotFound:
+                    return skipped(
+                        "photo_import.student_not_found", "no such student (or not in your centres)"
+                    )
+                except Conflict as exc:
+                    return skipped("photo_import.student_not_enrolled", exc.detail or "not 在籍")
+                except GradOpsError as exc:
+                    return skipped("photo_import.registry_unavailable", exc.detail or "registry unavailable")
         status = student.get("status")
         if status != "enrolled":
             why = "graduated students: single upload only" if status == "graduated" else f"status {status}"
@@ -365,6 +396,7 @@ class ImportRunner:
             result.failed_checks = failed
             return result
         result = skipped(None, None, "accepted" if run.options.dry_run else "stored")
+        result.first_of_student = not states
         result.data, result.judged, result.learning_centre = content, report, student.get("learning_centre")
         return result
 
@@ -413,20 +445,28 @@ class ImportRunner:
         self, session: AsyncSession, run: _Run, result: FileResult, deadlines: service.Deadlines
     ) -> None:
         assert result.data is not None and result.student_no is not None
-        try:
+
+        async def store() -> None:
+            submission = await service.submit_photo(
+                session,
+                student_no=result.student_no or "",
+                kind=run.options.kind,
+                source="bulk_import",
+                data=result.data or b"",
+                judged=result.judged,
+                qc_report=QcReportOut.model_validate(result.judged.as_dict()).model_dump(mode="json"),
+                actor=run.principal.subject,
+                learning_centre=result.learning_centre,
+                deadlines=deadlines,
+                first_of_student=result.first_of_student,
+            )
+            result.submission_id = submission.id
+
+        if result.first_of_student:
+            await store()
+            return
+        try:  # a photo may have been approved by a reviewer while the job ran
             async with session.begin_nested():
-                submission = await service.submit_photo(
-                    session,
-                    student_no=result.student_no,
-                    kind=run.options.kind,
-                    source="bulk_import",
-                    data=result.data,
-                    judged=result.judged,
-                    qc_report=QcReportOut.model_validate(result.judged.as_dict()).model_dump(mode="json"),
-                    actor=run.principal.subject,
-                    learning_centre=result.learning_centre,
-                    deadlines=deadlines,
-                )
-                result.submission_id = submission.id
-        except Conflict as exc:  # approved by a reviewer while the job ran
+                await store()
+        except Conflict as exc:
             result.outcome, result.reason, result.detail = "skipped", "photo_import.photo_locked", exc.detail

@@ -14,7 +14,14 @@ class PhotoRepository:
         self.session = session
 
     async def store_blob(self, blob: PhotoBlob) -> None:
-        if await self.session.get(PhotoBlob, blob.sha256) is None:
+        """Content-addressed: the same bytes are stored once (asks for the key only, not the bytes)."""
+        if (
+            blob in self.session
+            or self.session.identity_map.get(self.session.identity_key(PhotoBlob, blob.sha256)) is not None
+        ):
+            return
+        known = await self.session.execute(select(PhotoBlob.sha256).where(PhotoBlob.sha256 == blob.sha256))
+        if known.first() is None:
             self.session.add(blob)
 
     async def get_blob(self, sha256: str) -> PhotoBlob | None:

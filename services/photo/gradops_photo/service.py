@@ -162,11 +162,13 @@ async def submit_photo(
     deadlines: Deadlines,
     standardised: bytes | None = None,
     submission_id: str | None = None,
+    first_of_student: bool = False,
 ) -> PhotoSubmission:
     """Stores the upload (and its standardised photo) with the report; `judged` is the report that
     decides the state: the standardised photo's when there is one, else the upload's. A photo still
     waiting for review is superseded by the new one; an approved photo refuses it (photo.locked)."""
-    await ensure_not_locked(session, student_no, kind)
+    if not first_of_student:  # the bulk import knows a student without any photo: no queries needed
+        await ensure_not_locked(session, student_no, kind)
     now = datetime.now(UTC)
     sha256 = hashlib.sha256(data).hexdigest()
     repo = PhotoRepository(session)
@@ -196,7 +198,8 @@ async def submit_photo(
         if state == "pending_review"
         else None,
     )
-    for older in await repo.submissions_of(student_no, kind=kind, for_update=True):
+    older_ones = [] if first_of_student else await repo.submissions_of(student_no, kind=kind, for_update=True)
+    for older in older_ones:
         if older.state == "pending_review":
             _move(repo, older, "superseded", actor, f"replaced by submission {submission.id}")
     repo.add_submission(submission)
@@ -210,7 +213,6 @@ async def submit_photo(
         "QC failed: " + ", ".join(judged.failed_codes("error")) if state == "auto_rejected" else None,
         now,
     )
-    await session.flush()
     await add_event(
         session,
         outbox,
