@@ -172,13 +172,15 @@ async def test_approved_is_locked_until_reopened_and_illegal_moves_are_refused(p
     with pytest.raises(Conflict) as locked:
         await _submit(photo_rt, number, graduation_photo("astronaut"))
     assert locked.value.code == "photo.locked"
-    for move in (
-        lambda s: service.approve(s, first, HQ, comment=None),
-        lambda s: service.reject(s, first, HQ, reasons=["photo.other"], comment=None, deadlines=DEADLINES),
-    ):
+    for target in ("approved", "rejected"):
         with pytest.raises(Conflict) as illegal:
             async with photo_rt.db.transaction() as session:
-                await move(session)
+                if target == "approved":
+                    await service.approve(session, first, HQ, comment=None)
+                else:
+                    await service.reject(
+                        session, first, HQ, reasons=["photo.other"], comment=None, deadlines=DEADLINES
+                    )
         assert illegal.value.code == "photo.illegal_transition"
     assert (await _state(photo_rt, first)).state == "approved"
 
