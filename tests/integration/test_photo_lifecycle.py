@@ -41,6 +41,7 @@ class RegistryStandIn:
 
     def __init__(self) -> None:
         self.students: dict[str, dict[str, Any]] = {}
+        self.list_calls = 0
 
     def add(self, number: str, status: str = "enrolled", centre: str = "5135701", **extra: Any) -> str:
         self.students[number] = {
@@ -56,9 +57,20 @@ class RegistryStandIn:
 
     def transport(self) -> httpx.MockTransport:
         def handle(request: httpx.Request) -> httpx.Response:
+            claims = json.loads(_unb64(request.headers["x-gradops-principal"].split(".")[0]))
+            if request.url.path == "/api/v1/students":  # the roster, one page (filters: centre)
+                self.list_calls += 1
+                centres = set(request.url.params.get_list("centre")) or None
+                reach = None if claims["ctr"] is None else set(claims["ctr"])
+                items = [
+                    s
+                    for s in self.students.values()
+                    if (centres is None or s["learning_centre"] in centres)
+                    and (reach is None or s["learning_centre"] in reach)
+                ]
+                return httpx.Response(200, json={"items": items, "next_cursor": None, "count": len(items)})
             number = request.url.path.rsplit("/", 1)[-1]
             student = self.students.get(number)
-            claims = json.loads(_unb64(request.headers["x-gradops-principal"].split(".")[0]))
             if student is None or (
                 claims["ctr"] is not None and student["learning_centre"] not in claims["ctr"]
             ):
@@ -383,6 +395,23 @@ async def test_import_options_status_rules_qc_failures_and_dry_run(
     assert files[f"{enrolled}.jpg"].outcome == "stored"
     assert files[f"{has_photo}.jpg"].outcome == "stored"  # overwrite: replaces the photo waiting
     assert real.counts["stored"] == 3  # enrolled, has_photo and the bachelor (no level filter)
+
+
+async def test_a_large_import_lists_the_roster_instead_of_asking_per_picture(
+    photo_rt: Runtime, registry: RegistryStandIn, postgres_url: str
+) -> None:
+    mine = [registry.add(student_no()) for _ in range(22)]
+    elsewhere = registry.add(student_no(), centre="9999999")
+    suspended = registry.add(student_no(), status="suspended")
+    photo = graduation_photo()
+    data = build_zip([(f"{n}.jpg", photo) for n in [*mine, elsewhere, suspended, student_no()]])
+    job, files = await _run_import(photo_rt, _settings(postgres_url), data, CENTRE_A, dry_run=True)
+    assert registry.list_calls == 1
+    outcome = {f.student_no: (f.outcome, f.reason) for f in files.values()}
+    assert all(outcome[n] == ("accepted", None) for n in mine)
+    assert outcome[elsewhere] == ("skipped", "photo_import.student_not_found")
+    assert outcome[suspended] == ("skipped", "photo_import.student_not_enrolled")
+    assert job.counts["accepted"] == 22 and job.processed == 25
 
 
 async def test_an_import_whose_process_died_is_marked_failed_not_left_running(

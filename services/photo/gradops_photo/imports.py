@@ -55,6 +55,7 @@ log = structlog.get_logger(__name__)
 OUTCOMES = ("stored", "accepted", "skipped", "rejected")
 # Up to this many pictures the registry is asked per student; above, the roster is listed in pages.
 _PER_FILE_LOOKUPS = 20
+_HEARTBEAT_SECONDS = 5.0
 _FLUSH_SECONDS = 0.5
 
 
@@ -230,6 +231,9 @@ class ImportRunner:
                 self._fail(import_id, "interrupted: the service stopped; upload the zip again")
             )
             raise
+        except GradOpsError as exc:  # e.g. the registry could not be reached for the roster
+            log.warning("photo_import_failed", import_id=import_id, code=exc.code)
+            await self._fail(import_id, f"{exc.code}: {exc.detail}; upload the zip again")
         except Exception as exc:
             log.exception("photo_import_failed", import_id=import_id)
             await self._fail(import_id, f"internal error ({type(exc).__name__}); upload the zip again")
@@ -268,13 +272,13 @@ class ImportRunner:
         existing = await self._existing_photos(
             [p.student_no for p in candidates if p.student_no], options.kind
         )
-        roster = await self._roster(run) if len(candidates) > _PER_FILE_LOOKUPS else None
-        archive = open_archive(data)
-        lookups = asyncio.Semaphore(16)
-        checks = asyncio.Semaphore(max(2, self.pool.workers * 2))
         done = asyncio.Event()
         flusher = asyncio.create_task(self._flush_loop(run, done))
         try:
+            roster = await self._roster(run) if len(candidates) > _PER_FILE_LOOKUPS else None
+            archive = open_archive(data)
+            lookups = asyncio.Semaphore(16)
+            checks = asyncio.Semaphore(max(2, self.pool.workers * 2))
             with archive:
                 await asyncio.gather(
                     *(
@@ -401,11 +405,17 @@ class ImportRunner:
         return result
 
     async def _flush_loop(self, run: _Run, done: asyncio.Event) -> None:
+        """Writes results as they come and beats at least every few seconds, even while nothing
+        finishes (a slow roster listing must not look like a dead process)."""
+        last = time.monotonic()
         while not done.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(done.wait(), _FLUSH_SECONDS)
-            if len(run.results) >= 1 and not done.is_set():
+            if done.is_set():
+                return
+            if run.results or time.monotonic() - last > _HEARTBEAT_SECONDS:
                 await self._flush(run, final=False)
+                last = time.monotonic()
 
     async def _flush(self, run: _Run, *, final: bool) -> None:
         """Writes the finished files (and their submissions) and moves the job's progress."""
