@@ -190,6 +190,11 @@ async def test_centre_keys_see_only_their_students_photos(gateway: httpx.AsyncCl
     mine = await gateway.get("/api/v1/photo-reviews", headers=own)
     assert submission_id in {i["id"] for i in mine.json()["items"]}
     assert (await gateway.get(f"/api/v1/photo-submissions/{submission_id}", headers=own)).status_code == 200
+    # A missing student answers like another centre's; the centre's own student without photos: [].
+    assert (await gateway.get("/api/v1/students/2099999999/photos", headers=other)).status_code == 404
+    own_without = await create_student(gateway)
+    listed = await gateway.get(f"/api/v1/students/{own_without}/photos", headers=own)
+    assert listed.status_code == 200 and listed.json() == []
 
 
 async def test_reject_with_catalogue_reasons_bulk_approve_and_overdue(gateway: httpx.AsyncClient) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
@@ -32,8 +33,8 @@ from gradops_photo.schemas import (
 from gradops_photo.settings import PhotoSettings
 from gradops_shared.errors import (
     PROBLEM_RESPONSES,
+    Conflict,
     InvalidInput,
-    NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
 )
@@ -344,12 +345,17 @@ def router() -> APIRouter:
         async with runtime_from(request).db.session() as session:
             submissions = await PhotoRepository(session).submissions_of(student_no)
         visible = [s for s in submissions if principal.sees_centre(s.learning_centre)]
-        if submissions and not visible:
-            raise NotFound(
-                f"No student with number {student_no}.",
-                code="photo.student_not_found",
-                message_zh=f"学号 {student_no} 的学生不存在",
-            )
+        if not visible and not principal.is_hq:
+            # A centre's key learns nothing from an empty answer: the registry (with the caller's
+            # reach) says whether the student is theirs; another centre's or a missing one is 404.
+            settings = _settings(request)
+            with contextlib.suppress(Conflict):  # withdrawn or cancelled: theirs, just without photos
+                await service.lookup_student(
+                    runtime_from(request).peer("registry", settings.registry_url),
+                    student_no,
+                    on_behalf_of(principal, "photo", ["registry:read"]),
+                    settings.principal_secret.get_secret_value(),
+                )
         return [submission_out(s) for s in visible]
 
     @api.get(
