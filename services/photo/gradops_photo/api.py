@@ -2,15 +2,20 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, FastAPI, File, Form, Path, Query, Request, Response, UploadFile
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from gradops_photo import qc, service
+from gradops_photo.imports import ImportRunner, fail_stale_imports
 from gradops_photo.models import PhotoSubmission
 from gradops_photo.qc.pool import QcJob, QcOutcome, QcPool, QcWorkerLost
 from gradops_photo.repository import PhotoRepository
@@ -26,9 +31,17 @@ from gradops_photo.schemas import (
     TransitionOut,
 )
 from gradops_photo.settings import PhotoSettings
-from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, PayloadTooLarge, ServiceUnavailable
+from gradops_shared.errors import (
+    PROBLEM_RESPONSES,
+    Conflict,
+    InvalidInput,
+    PayloadTooLarge,
+    ServiceUnavailable,
+)
 from gradops_shared.principal import Principal, on_behalf_of, requires
-from gradops_shared.runtime import runtime_from
+from gradops_shared.runtime import Runtime, runtime_from
+
+log = structlog.get_logger(__name__)
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
 SubmissionId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]
@@ -48,19 +61,48 @@ def _settings(request: Request) -> PhotoSettings:
     return settings
 
 
+def deadlines_of(settings: PhotoSettings) -> service.Deadlines:
+    return service.Deadlines(settings.calendar(), settings.review_sla_workdays, settings.resubmit_workdays)
+
+
 @asynccontextmanager
 async def qc_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The QC worker pool lives as long as the app (merged into the app's lifespan)."""
+    """The QC worker pool, the import runner and the housekeeping loop live as long as the app
+    (merged into the app's lifespan)."""
     settings: PhotoSettings = app.state.settings
     pool = QcPool(settings.qc_workers)
     app.state.qc_pool = pool
+    runner = ImportRunner(app.state.runtime, pool, settings)
+    app.state.import_runner = runner
+    housekeeping = asyncio.create_task(_housekeeping(app.state.runtime, settings), name="photo-housekeeping")
     try:
         yield
     finally:
+        housekeeping.cancel()
+        await asyncio.gather(housekeeping, return_exceptions=True)
+        await runner.stop()
         await asyncio.to_thread(pool.shutdown)
 
 
-async def _read_upload(upload: UploadFile, limit: int, field: str = "file") -> bytes:
+async def housekeeping_once(runtime: Runtime, settings: PhotoSettings) -> tuple[int, int]:
+    """Expired rejections and imports whose process died; returns (expired, failed imports)."""
+    async with runtime.db.transaction() as session:
+        expired = await service.expire_overdue(session)
+    async with runtime.db.transaction() as session:
+        failed = await fail_stale_imports(session, settings.import_stale_seconds)
+    return expired, failed
+
+
+async def _housekeeping(runtime: Runtime, settings: PhotoSettings) -> None:
+    while True:
+        try:
+            await housekeeping_once(runtime, settings)
+        except Exception:  # a database hiccup must not end the loop
+            log.warning("photo_housekeeping_failed", exc_info=True)
+        await asyncio.sleep(min(settings.expiry_sweep_seconds, settings.import_stale_seconds / 2))
+
+
+async def _read_upload(upload: StarletteUpload, limit: int, field: str = "file") -> bytes:
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(
@@ -147,7 +189,7 @@ def _report_out(outcome: QcOutcome, *, href: str | None = None) -> QcReportOut:
     return out
 
 
-def _submission_out(submission: PhotoSubmission, history: list[TransitionOut] | None = None) -> SubmissionOut:
+def submission_out(submission: PhotoSubmission, history: list[TransitionOut] | None = None) -> SubmissionOut:
     return SubmissionOut(
         id=submission.id,
         student_no=submission.student_no,
@@ -155,9 +197,20 @@ def _submission_out(submission: PhotoSubmission, history: list[TransitionOut] | 
         source=submission.source,
         state=submission.state,
         sha256=submission.sha256,
+        learning_centre=submission.learning_centre,
         qc=QcReportOut.model_validate(submission.qc_report),
         created_at=submission.created_at,
         updated_at=submission.updated_at,
+        review_due_at=submission.review_due_at,
+        overdue=submission.state == "pending_review"
+        and submission.review_due_at is not None
+        and submission.review_due_at < datetime.now(UTC),
+        resubmit_by=submission.resubmit_by if submission.state == "rejected" else None,
+        reviewer=submission.reviewer,
+        review_reasons=submission.review_reasons,
+        review_comment=submission.review_comment,
+        proofread_state=submission.proofread_state,
+        proofread_detail=submission.proofread_detail,
         history=history or [],
     )
 
@@ -252,10 +305,11 @@ def router() -> APIRouter:
                 qc_report=_report_out(outcome, href=href).model_dump(mode="json"),
                 actor=principal.subject,
                 learning_centre=student.get("learning_centre"),
+                deadlines=deadlines_of(settings),
                 standardised=fixed.data if fixed else None,
                 submission_id=submission_id,
             )
-            return _submission_out(submission)
+            return submission_out(submission)
 
     @api.get(
         "/photo-submissions/{submission_id}/file",
@@ -289,7 +343,20 @@ def router() -> APIRouter:
         student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("photos:read")]
     ) -> list[SubmissionOut]:
         async with runtime_from(request).db.session() as session:
-            return [_submission_out(s) for s in await PhotoRepository(session).submissions_of(student_no)]
+            submissions = await PhotoRepository(session).submissions_of(student_no)
+        visible = [s for s in submissions if principal.sees_centre(s.learning_centre)]
+        if not visible and not principal.is_hq:
+            # A centre's key learns nothing from an empty answer: the registry (with the caller's
+            # reach) says whether the student is theirs; another centre's or a missing one is 404.
+            settings = _settings(request)
+            with contextlib.suppress(Conflict):  # withdrawn or cancelled: theirs, just without photos
+                await service.lookup_student(
+                    runtime_from(request).peer("registry", settings.registry_url),
+                    student_no,
+                    on_behalf_of(principal, "photo", ["registry:read"]),
+                    settings.principal_secret.get_secret_value(),
+                )
+        return [submission_out(s) for s in visible]
 
     @api.get(
         "/photo-submissions/{submission_id}",
@@ -302,7 +369,7 @@ def router() -> APIRouter:
         principal: Annotated[Principal, requires("photos:read")],
     ) -> SubmissionOut:
         async with runtime_from(request).db.session() as session:
-            submission = await service.get_submission(session, submission_id)
+            submission = await service.get_submission(session, submission_id, principal)
             history = [
                 TransitionOut(
                     from_state=t.from_state,
@@ -313,7 +380,7 @@ def router() -> APIRouter:
                 )
                 for t in await PhotoRepository(session).transitions(submission_id)
             ]
-            return _submission_out(submission, history)
+            return submission_out(submission, history)
 
     @api.post(
         "/photo-submissions/{submission_id}/approve", response_model=DecisionOut, summary="Approve a photo"
@@ -326,7 +393,7 @@ def router() -> APIRouter:
     ) -> DecisionOut:
         async with runtime_from(request).db.transaction() as session:
             submission = await service.approve(
-                session, submission_id, actor=principal.subject, comment=payload.comment if payload else None
+                session, submission_id, principal, comment=payload.comment if payload else None
             )
             return _decision_out(submission)
 
@@ -343,10 +410,14 @@ def router() -> APIRouter:
             submission = await service.reject(
                 session,
                 submission_id,
-                actor=principal.subject,
+                principal,
                 reasons=payload.reasons,
                 comment=payload.comment,
+                deadlines=deadlines_of(_settings(request)),
             )
             return _decision_out(submission)
 
+    from gradops_photo.api_lifecycle import register  # the life-cycle endpoints reuse this module's helpers
+
+    register(api)
     return api

@@ -10,7 +10,8 @@ from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_ap
 DEFINITION = ServiceDefinition(
     name="photo",
     title="GradOps Photo",
-    description="Graduation and admission photos: submission with QC, review (approve/reject).",
+    description="Graduation and admission photos: QC, capture sessions, bulk import, review, CHSI states, "
+    "proofreading and completion figures.",
     settings_cls=PhotoSettings,
     metadata=Base.metadata,
     outbox=outbox,

@@ -1,3 +1,5 @@
-"""The photo service consumes no events yet; it emits PhotoSubmitted/Approved/Rejected."""
+"""The photo service consumes no events: it asks the registry over HTTP when it needs a student
+(signed with the caller's reach). It emits PhotoSubmitted, PhotoApproved, PhotoRejected,
+PhotoReopened, PhotoChsiStatusChanged and PhotoProofread through its outbox."""
 
 CONSUMES: tuple[str, ...] = ()

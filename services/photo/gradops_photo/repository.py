@@ -1,6 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_photo.models import PhotoBlob, PhotoSubmission, SubmissionTransition
@@ -11,7 +14,14 @@ class PhotoRepository:
         self.session = session
 
     async def store_blob(self, blob: PhotoBlob) -> None:
-        if await self.session.get(PhotoBlob, blob.sha256) is None:
+        """Content-addressed: the same bytes are stored once (asks for the key only, not the bytes)."""
+        if (
+            blob in self.session
+            or self.session.identity_map.get(self.session.identity_key(PhotoBlob, blob.sha256)) is not None
+        ):
+            return
+        known = await self.session.execute(select(PhotoBlob.sha256).where(PhotoBlob.sha256 == blob.sha256))
+        if known.first() is None:
             self.session.add(blob)
 
     async def get_blob(self, sha256: str) -> PhotoBlob | None:
@@ -23,10 +33,24 @@ class PhotoRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def submissions_of(self, student_no: str) -> list[PhotoSubmission]:
+    async def submissions_of(
+        self, student_no: str, *, kind: str | None = None, for_update: bool = False
+    ) -> list[PhotoSubmission]:
+        query = select(PhotoSubmission).where(PhotoSubmission.student_no == student_no)
+        if kind is not None:
+            query = query.where(PhotoSubmission.kind == kind)
+        query = query.order_by(PhotoSubmission.created_at, PhotoSubmission.id)
+        if for_update:
+            query = query.with_for_update()
+        return list((await self.session.execute(query)).scalars())
+
+    async def submissions_of_many(self, student_nos: Iterable[str], kind: str) -> list[PhotoSubmission]:
+        wanted = list(set(student_nos))
+        if not wanted:
+            return []
         query = (
             select(PhotoSubmission)
-            .where(PhotoSubmission.student_no == student_no)
+            .where(PhotoSubmission.student_no.in_(wanted), PhotoSubmission.kind == kind)
             .order_by(PhotoSubmission.created_at, PhotoSubmission.id)
         )
         return list((await self.session.execute(query)).scalars())
@@ -44,3 +68,32 @@ class PhotoRepository:
             .order_by(SubmissionTransition.id)
         )
         return list((await self.session.execute(query)).scalars())
+
+    async def rejected_due(self, now: datetime) -> list[PhotoSubmission]:
+        query = (
+            select(PhotoSubmission)
+            .where(PhotoSubmission.state == "rejected", PhotoSubmission.resubmit_by < now)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def review_queue(
+        self,
+        *,
+        centres: frozenset[str] | None,
+        overdue_at: datetime | None,
+        kind: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[PhotoSubmission], int]:
+        """Pending reviews by due time (oldest due first); `overdue_at` keeps those due before it."""
+        query = select(PhotoSubmission).where(PhotoSubmission.state == "pending_review")
+        if centres is not None:
+            query = query.where(PhotoSubmission.learning_centre.in_(sorted(centres)))
+        if overdue_at is not None:
+            query = query.where(PhotoSubmission.review_due_at < overdue_at)
+        if kind is not None:
+            query = query.where(PhotoSubmission.kind == kind)
+        count = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        page = query.order_by(PhotoSubmission.review_due_at, PhotoSubmission.id).limit(limit).offset(offset)
+        return list((await self.session.execute(page)).scalars()), int(count)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -90,11 +91,23 @@ class SubmissionOut(BaseModel):
     student_no: str
     kind: PhotoKind
     source: str
-    state: str
+    state: str = Field(
+        description="submitted, auto_rejected, pending_review, approved, rejected, expired, superseded, "
+        "on_chsi, chsi_rejected, reopened"
+    )
     sha256: str
+    learning_centre: str | None = None
     qc: QcReportOut
     created_at: datetime
     updated_at: datetime
+    review_due_at: datetime | None = Field(None, description="Review SLA: due by (working days)")
+    overdue: bool = Field(False, description="Pending review past its due time")
+    resubmit_by: datetime | None = Field(None, description="Rejected: a new photo is needed by then")
+    reviewer: str | None = None
+    review_reasons: list[str] | None = None
+    review_comment: str | None = None
+    proofread_state: Literal["confirm_requested", "confirmed", "error_reported"] | None = None
+    proofread_detail: str | None = None
     history: list[TransitionOut] = Field(default_factory=list)
 
 
@@ -118,3 +131,154 @@ class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     comment: str | None = Field(None, max_length=1000)
+
+
+class ReopenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=2, max_length=1000, description="Why (补拍/重拍 …): logged")
+
+
+class ChsiStateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    chsi_state: Literal["on_chsi", "chsi_rejected"]
+    reason: str | None = Field(None, max_length=1000)
+
+
+class ChsiRowResult(BaseModel):
+    row: int
+    student_no: str | None
+    submission_id: str | None = None
+    state: str | None = None
+    code: str | None = Field(None, description="Why the row was refused (null when applied)")
+    message_zh: str | None = None
+
+
+class ChsiImportOut(BaseModel):
+    applied: int
+    refused: int
+    rows: list[ChsiRowResult]
+
+
+class FeeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    paid: bool
+    amount: Decimal = Field(ge=0, le=10000, decimal_places=2, description="CNY, e.g. 20.00")
+    provider_reference: str | None = Field(None, max_length=100, description="The payment provider's id")
+
+
+class CaptureSessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    collection_code: str = Field(min_length=1, max_length=1024, description="图像采集码 as scanned")
+    id_last4: str = Field(pattern=r"^[0-9]{3}[0-9Xx]$", description="Last 4 characters of the ID number")
+    fee: FeeIn | None = Field(None, description="The capture fee as paid (payment itself is out of scope)")
+
+
+class FeeOut(BaseModel):
+    paid: bool
+    amount: Decimal | None
+    provider_reference: str | None
+
+
+class CaptureSessionOut(BaseModel):
+    id: str
+    student_no: str
+    token: str = Field(description="Send as X-Capture-Token with the upload; shown once")
+    expires_at: datetime
+    upload_href: str
+    fee: FeeOut
+
+
+class CapturePhotoIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    image_base64: str = Field(min_length=4, description="The JPEG, base64")
+
+
+class ImportFileOut(BaseModel):
+    position: int
+    name: str
+    outcome: Literal["stored", "accepted", "skipped", "rejected"]
+    reason: str | None = Field(description="Why skipped or rejected (stable code)")
+    detail: str | None
+    student_no: str | None
+    submission_id: str | None
+    failed_checks: list[str] | None = Field(description="QC checks that failed (rejected by QC)")
+
+
+class ImportOut(BaseModel):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    options: dict[str, Any]
+    total: int
+    processed: int
+    counts: dict[str, int]
+    error: str | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    href: str
+    files: list[ImportFileOut] = Field(default_factory=list)
+
+
+class ReviewItemOut(SubmissionOut):
+    admission_photo_href: str | None = Field(description="The student's admission photo, to compare")
+    photo_href: str
+
+
+class ReviewPage(BaseModel):
+    items: list[ReviewItemOut]
+    count: int = Field(description="How many match (all pages)")
+    sla_workdays: int
+
+
+class BulkApproveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    submission_ids: list[str] = Field(min_length=1, max_length=200)
+    comment: str | None = Field(None, max_length=1000)
+
+
+class BulkRefusal(BaseModel):
+    id: str
+    code: str
+    message_zh: str
+
+
+class BulkApproveOut(BaseModel):
+    approved: list[str]
+    refused: list[BulkRefusal]
+
+
+class ProofreadIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["confirm", "report_error"]
+    detail: str | None = Field(None, max_length=500, description="What is wrong (report_error)")
+
+
+class ProofreadOut(BaseModel):
+    submission_id: str
+    student_no: str
+    proofread_state: Literal["confirm_requested", "confirmed", "error_reported"]
+    final: bool = Field(description="confirmed or error recorded; a first confirmation alone is not final")
+    message_zh: str
+
+
+class CompletionRow(BaseModel):
+    group: str = Field(description="Learning centre or class code")
+    students: int
+    without_graduation_photo: int
+    pending_review: int
+    rejected: int
+    expired: int
+    approved: int
+    on_chsi: int
+
+
+class CompletionOut(BaseModel):
+    group_by: Literal["centre", "class"]
+    rows: list[CompletionRow]

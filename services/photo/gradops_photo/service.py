@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,11 +15,18 @@ from gradops_photo import domain
 from gradops_photo.models import PhotoBlob, PhotoSubmission, SubmissionTransition, outbox
 from gradops_photo.qc import QcReport
 from gradops_photo.repository import PhotoRepository
-from gradops_shared.contracts import PhotoApproved, PhotoRejected, PhotoSubmitted
+from gradops_shared.contracts import (
+    PhotoApproved,
+    PhotoChsiStatusChanged,
+    PhotoRejected,
+    PhotoReopened,
+    PhotoSubmitted,
+)
 from gradops_shared.errors import Conflict, InvalidInput, NotFound, ServiceUnavailable
 from gradops_shared.logging import current_request_id
 from gradops_shared.outbox import add_event
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
+from gradops_shared.workdays import WorkCalendar
 
 # Students in these states may no longer hand in photos.
 _INACTIVE_STATUSES = {"withdrawn", "cancelled"}
@@ -75,6 +83,71 @@ def check_upload(report: QcReport) -> None:
         )
 
 
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Deadlines:
+    """The working-day rules of review and resubmission (from settings)."""
+
+    calendar: WorkCalendar
+    review_sla_workdays: int = 2
+    resubmit_workdays: int = 2
+
+
+def _not_found(submission_id: str) -> NotFound:
+    return NotFound(
+        f"No photo submission {submission_id}.",
+        code="photo.submission_not_found",
+        message_zh="照片提交记录不存在",
+    )
+
+
+def _log(
+    repo: PhotoRepository,
+    submission: PhotoSubmission,
+    previous: str | None,
+    target: str,
+    actor: str,
+    reason: str | None,
+    at: datetime,
+) -> None:
+    repo.add_transition(
+        SubmissionTransition(
+            submission_id=submission.id,
+            from_state=previous,
+            to_state=target,
+            actor=actor,
+            reason=reason,
+            created_at=at,
+        )
+    )
+
+
+def _move(
+    repo: PhotoRepository, submission: PhotoSubmission, target: str, actor: str, reason: str | None
+) -> str:
+    """One legal step of the state machine, logged with who, when and why."""
+    previous = submission.state
+    submission.state = domain.transition(previous, target)
+    submission.updated_at = datetime.now(UTC)
+    _log(repo, submission, previous, target, actor, reason, submission.updated_at)
+    return previous
+
+
+async def ensure_not_locked(session: AsyncSession, student_no: str, kind: str) -> None:
+    """An approved photo (or one on CHSI) stays the student's photo until an operator re-opens it."""
+    for existing in await PhotoRepository(session).submissions_of(student_no, kind=kind):
+        if existing.state in domain.LOCKED_STATES:
+            raise Conflict(
+                f"Student {student_no} already has an approved {kind} photo; it must be re-opened first.",
+                code="photo.locked",
+                message_zh="该学生的照片已审核通过并锁定，需由管理员重新开放采集后才能重新上传",
+                extra={"submission_id": existing.id, "state": existing.state},
+            )
+
+
 async def submit_photo(
     session: AsyncSession,
     *,
@@ -86,11 +159,16 @@ async def submit_photo(
     qc_report: dict[str, Any],
     actor: str,
     learning_centre: str | None,
+    deadlines: Deadlines,
     standardised: bytes | None = None,
     submission_id: str | None = None,
+    first_of_student: bool = False,
 ) -> PhotoSubmission:
     """Stores the upload (and its standardised photo) with the report; `judged` is the report that
-    decides the state: the standardised photo's when there is one, else the upload's."""
+    decides the state: the standardised photo's when there is one, else the upload's. A photo still
+    waiting for review is superseded by the new one; an approved photo refuses it (photo.locked)."""
+    if not first_of_student:  # the bulk import knows a student without any photo: no queries needed
+        await ensure_not_locked(session, student_no, kind)
     now = datetime.now(UTC)
     sha256 = hashlib.sha256(data).hexdigest()
     repo = PhotoRepository(session)
@@ -116,31 +194,25 @@ async def submit_photo(
         qc_report=qc_report,
         created_at=now,
         updated_at=now,
+        review_due_at=deadlines.calendar.deadline(now, deadlines.review_sla_workdays)
+        if state == "pending_review"
+        else None,
     )
+    older_ones = [] if first_of_student else await repo.submissions_of(student_no, kind=kind, for_update=True)
+    for older in older_ones:
+        if older.state == "pending_review":
+            _move(repo, older, "superseded", actor, f"replaced by submission {submission.id}")
     repo.add_submission(submission)
-    repo.add_transition(
-        SubmissionTransition(
-            submission_id=submission.id,
-            from_state=None,
-            to_state="submitted",
-            actor=actor,
-            reason=f"uploaded via {source}",
-            created_at=now,
-        )
+    _log(repo, submission, None, "submitted", actor, f"uploaded via {source}", now)
+    _log(
+        repo,
+        submission,
+        "submitted",
+        state,
+        "qc",
+        "QC failed: " + ", ".join(judged.failed_codes("error")) if state == "auto_rejected" else None,
+        now,
     )
-    repo.add_transition(
-        SubmissionTransition(
-            submission_id=submission.id,
-            from_state="submitted",
-            to_state=state,
-            actor="qc",
-            reason="QC failed: " + ", ".join(judged.failed_codes("error"))
-            if state == "auto_rejected"
-            else None,
-            created_at=now,
-        )
-    )
-    await session.flush()
     await add_event(
         session,
         outbox,
@@ -156,32 +228,26 @@ async def submit_photo(
 
 
 async def get_submission(
-    session: AsyncSession, submission_id: str, *, for_update: bool = False
+    session: AsyncSession,
+    submission_id: str,
+    principal: Principal | None = None,
+    *,
+    for_update: bool = False,
 ) -> PhotoSubmission:
+    """A submission of a centre outside the caller's reach does not exist for the caller (404)."""
     submission = await PhotoRepository(session).get_submission(submission_id, for_update=for_update)
     if submission is None:
-        raise NotFound(
-            f"No photo submission {submission_id}.",
-            code="photo.submission_not_found",
-            message_zh="照片提交记录不存在",
-        )
+        raise _not_found(submission_id)
+    if principal is not None:
+        principal.ensure_sees(submission.learning_centre, _not_found(submission_id))
     return submission
 
 
 async def submission_file(
     session: AsyncSession, submission_id: str, variant: str, principal: Principal
 ) -> bytes:
-    """The stored photo of a submission: the upload as it came, or its standardised version. A
-    submission of a centre outside the caller's reach does not exist for the caller (404)."""
-    not_found = NotFound(
-        f"No photo submission {submission_id}.",
-        code="photo.submission_not_found",
-        message_zh="照片提交记录不存在",
-    )
-    submission = await PhotoRepository(session).get_submission(submission_id)
-    if submission is None:
-        raise not_found
-    principal.ensure_sees(submission.learning_centre, not_found)
+    """The stored photo of a submission: the upload as it came, or its standardised version."""
+    submission = await get_submission(session, submission_id, principal)
     sha256 = submission.sha256 if variant == "original" else submission.standardised_sha256
     blob = await PhotoRepository(session).get_blob(sha256) if sha256 else None
     if blob is None:
@@ -195,30 +261,20 @@ async def submission_file(
     return blob.content
 
 
-async def _decide(
-    session: AsyncSession, submission_id: str, target: str, *, actor: str, reason: str | None
-) -> PhotoSubmission:
-    submission = await get_submission(session, submission_id, for_update=True)
-    previous = submission.state
-    submission.state = domain.transition(previous, target)
-    submission.updated_at = datetime.now(UTC)
-    PhotoRepository(session).add_transition(
-        SubmissionTransition(
-            submission_id=submission.id,
-            from_state=previous,
-            to_state=target,
-            actor=actor,
-            reason=reason,
-            created_at=submission.updated_at,
-        )
-    )
-    return submission
-
-
 async def approve(
-    session: AsyncSession, submission_id: str, *, actor: str, comment: str | None
+    session: AsyncSession,
+    submission_id: str,
+    principal: Principal,
+    *,
+    comment: str | None,
 ) -> PhotoSubmission:
-    submission = await _decide(session, submission_id, "approved", actor=actor, reason=comment)
+    submission = await get_submission(session, submission_id, principal, for_update=True)
+    _move(PhotoRepository(session), submission, "approved", principal.subject, comment)
+    submission.reviewer, submission.review_comment, submission.review_reasons = (
+        principal.subject,
+        comment,
+        None,
+    )
     await add_event(
         session,
         outbox,
@@ -227,17 +283,42 @@ async def approve(
             submission_id=uuid.UUID(submission.id),
             kind=submission.kind,
             sha256=submission.sha256,
-            reviewer=actor,
+            reviewer=principal.subject,
         ),
     )
     return submission
 
 
+def check_review_reasons(reasons: list[str]) -> None:
+    unknown = domain.unknown_review_reasons(reasons)
+    if unknown:
+        raise InvalidInput(
+            f"Unknown reason codes: {', '.join(unknown)}.",
+            code="photo.unknown_reason",
+            message_zh=f"未知的驳回原因代码：{'、'.join(unknown)}",
+            extra={"unknown": unknown, "known": sorted(domain.REVIEW_REASONS)},
+        )
+
+
 async def reject(
-    session: AsyncSession, submission_id: str, *, actor: str, reasons: list[str], comment: str | None
+    session: AsyncSession,
+    submission_id: str,
+    principal: Principal,
+    *,
+    reasons: list[str],
+    comment: str | None,
+    deadlines: Deadlines,
 ) -> PhotoSubmission:
+    check_review_reasons(reasons)
+    submission = await get_submission(session, submission_id, principal, for_update=True)
     reason = "; ".join(reasons) + (f" — {comment}" if comment else "")
-    submission = await _decide(session, submission_id, "rejected", actor=actor, reason=reason)
+    _move(PhotoRepository(session), submission, "rejected", principal.subject, reason)
+    submission.reviewer, submission.review_reasons, submission.review_comment = (
+        principal.subject,
+        reasons,
+        comment,
+    )
+    submission.resubmit_by = deadlines.calendar.deadline(submission.updated_at, deadlines.resubmit_workdays)
     await add_event(
         session,
         outbox,
@@ -246,7 +327,83 @@ async def reject(
             submission_id=uuid.UUID(submission.id),
             kind=submission.kind,
             reasons=reasons,
-            reviewer=actor,
+            reviewer=principal.subject,
         ),
     )
     return submission
+
+
+async def reopen(
+    session: AsyncSession, submission_id: str, principal: Principal, *, reason: str
+) -> PhotoSubmission:
+    """补拍/重拍: an operator unlocks an approved photo so the student may upload a new one for free."""
+    submission = await get_submission(session, submission_id, principal, for_update=True)
+    _move(PhotoRepository(session), submission, "reopened", principal.subject, reason)
+    await add_event(
+        session,
+        outbox,
+        PhotoReopened(
+            student_no=submission.student_no,
+            submission_id=uuid.UUID(submission.id),
+            kind=submission.kind,
+            reason=reason,
+            actor=principal.subject,
+        ),
+    )
+    return submission
+
+
+async def record_chsi_state(
+    session: AsyncSession,
+    submission: PhotoSubmission,
+    chsi_state: str,
+    *,
+    actor: str,
+    reason: str | None,
+) -> PhotoSubmission:
+    """What CHSI holds: on_chsi, or chsi_rejected (face comparison failed: the student needs a new
+    photo, so the lock is lifted like a re-open)."""
+    _move(PhotoRepository(session), submission, chsi_state, actor, reason)
+    await add_event(
+        session,
+        outbox,
+        PhotoChsiStatusChanged(
+            student_no=submission.student_no,
+            submission_id=uuid.UUID(submission.id),
+            kind=submission.kind,
+            chsi_state="on_chsi" if chsi_state == "on_chsi" else "chsi_rejected",
+            reason=reason,
+        ),
+    )
+    return submission
+
+
+async def current_photo(
+    session: AsyncSession, student_no: str, kind: str, *, for_update: bool = False
+) -> PhotoSubmission | None:
+    """The student's approved (or on-CHSI) photo of that kind, if any."""
+    for submission in reversed(
+        await PhotoRepository(session).submissions_of(student_no, kind=kind, for_update=for_update)
+    ):
+        if submission.state in domain.LOCKED_STATES:
+            return submission
+    return None
+
+
+async def expire_overdue(session: AsyncSession, now: datetime | None = None) -> int:
+    """Rejected submissions whose resubmit window closed without a newer upload become `expired`
+    (counts as not taken). A student who uploaded again in time keeps the rejection as history."""
+    moment = now or datetime.now(UTC)
+    repo = PhotoRepository(session)
+    expired = 0
+    for submission in await repo.rejected_due(moment):
+        newer = [
+            s
+            for s in await repo.submissions_of(submission.student_no, kind=submission.kind)
+            if s.created_at > submission.created_at
+        ]
+        if newer:
+            continue
+        _move(repo, submission, "expired", "system", "no new photo within the resubmit window")
+        expired += 1
+    return expired
