@@ -23,8 +23,11 @@ record unchanged (a taken number cannot answer like a free one: that one would b
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import time
+import zipfile
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -45,6 +48,7 @@ from tests.factories import (
     jpeg,
     open_batch_payload,
     png,
+    student_no,
     student_payload,
     transcript_payload,
 )
@@ -63,13 +67,7 @@ PUBLIC_OPERATIONS = frozenset(
 
 # Operations whose service does not check the caller's centres yet. Strict xfail: once a service
 # enforces it, its entry here makes the test fail, so remove it then (the lead, when merging).
-PHOTO_LIFE_CYCLE_REBUILT = "photo submissions are being rebuilt with their tenancy (issue 5)"
-TENANCY_PENDING: dict[str, str] = {
-    "get_photo_submission": PHOTO_LIFE_CYCLE_REBUILT,
-    "approve_photo_submission": PHOTO_LIFE_CYCLE_REBUILT,
-    "reject_photo_submission": PHOTO_LIFE_CYCLE_REBUILT,
-    "list_student_photos": PHOTO_LIFE_CYCLE_REBUILT,
-}
+TENANCY_PENDING: dict[str, str] = {}
 
 # PUT creates an unknown student number, so a number taken by another centre cannot answer like a
 # missing one (that would create it): it must be refused as not found, and stay unchanged.
@@ -215,6 +213,38 @@ async def photo_submission_of_centre_a(target: Target) -> dict[str, str]:
     return {"submission_id": response.json()["id"]}
 
 
+async def capture_session_of_centre_a(target: Target) -> dict[str, str]:
+    """A mini-program capture session for a centre-A student (collection code + last 4 ID digits)."""
+    number = student_no()
+    payload = student_payload(learning_centre=CENTRE_A)
+    await ensure_learning_centre(target.hq, CENTRE_A)
+    assert (await target.hq.put(f"/api/v1/students/{number}", json=payload)).status_code == 201
+    issued = await target.hq.post(f"/api/v1/students/{number}/collection-code")
+    assert issued.status_code in (200, 201), issued.text
+    opened = await target.hq.post(
+        "/api/v1/capture-sessions",
+        json={"collection_code": issued.json()["code"], "id_last4": payload["id_number"][-4:]},
+    )
+    assert opened.status_code == 201, opened.text
+    return {"session_id": opened.json()["id"]}
+
+
+async def photo_import_of_centre_a(target: Target) -> dict[str, str]:
+    """A bulk import job started with a centre-A key (a job belongs to the centres of its key)."""
+    key = await create_key(target.hq, ["photos:write", "photos:read"], name="centre A", centres=[CENTRE_A])
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("2099999999.jpg", jpeg())
+    started = await target.hq.post(
+        "/api/v1/photo-imports",
+        headers=bearer(key["api_key"]),
+        data={"dry_run": "true"},
+        files={"file": ("photos.zip", buffer.getvalue(), "application/zip")},
+    )
+    assert started.status_code in (201, 202), started.text
+    return {"import_id": started.json()["id"]}
+
+
 async def certificate_of_centre_a(target: Target) -> dict[str, str]:
     return {"number": (await graduate_of_centre_a(target))["number"]}
 
@@ -322,6 +352,8 @@ async def an_api_key(target: Target) -> dict[str, str]:
 RESOURCE_MAKERS: dict[str, Maker] = {
     "student_no": student_of_centre_a,
     "submission_id": photo_submission_of_centre_a,
+    "session_id": capture_session_of_centre_a,
+    "import_id": photo_import_of_centre_a,
     "number": certificate_of_centre_a,
     "audit_id": audit_of_centre_a,
     "batch_code": certificate_batch_of_centre_a_graduate,
@@ -381,6 +413,14 @@ REQUEST_BODIES: dict[str, Callable[[], dict[str, Any]]] = {
     "put_student_transcript": lambda: {"json": transcript_payload()},
     "post_what_if": lambda: {"json": {"major": "会计"}},
     "diff_audits": lambda: {"params": {"against": NONEXISTENT["audit_id"]}},
+    "reopen_photo_submission": lambda: {"json": {"reason": "补拍"}},
+    "record_photo_chsi_status": lambda: {"json": {"chsi_state": "on_chsi"}},
+    "proofread_photo": lambda: {"json": {"action": "confirm"}},
+    # The token is checked after the session's reach, so any token shows the tenancy answer.
+    "upload_capture_photo": lambda: {
+        "json": {"image_base64": base64.b64encode(jpeg()).decode()},
+        "headers": {"x-capture-token": "not-this-sessions-token"},
+    },
 }
 # A well-formed value nothing has (a malformed one would be refused with 422 before any lookup).
 NONEXISTENT: dict[str, str] = {
@@ -390,6 +430,8 @@ NONEXISTENT: dict[str, str] = {
     "exception_id": "00000000-0000-4000-8000-000000000000",
     "replacement_id": "00000000-0000-4000-8000-000000000000",
     "submission_id": "00000000-0000-4000-8000-000000000000",
+    "session_id": "00000000-0000-4000-8000-000000000000",
+    "import_id": "00000000-0000-4000-8000-000000000000",
     "batch_code": "209912",
     "graduation-batches/{code}": "209912",
     "share-codes/{code}": "ZZZZZZZZZZZZ",
@@ -551,6 +593,7 @@ async def test_a_key_of_another_centre_gets_404_as_if_nothing_were_there(
         body, nothing_body = view.body(student), view.body(NONEXISTENT["student_no"])
     else:
         body = nothing_body = REQUEST_BODIES.get(op.operation_id, lambda: {})()
+    intruder = {**intruder, **body.pop("headers", {})}  # e.g. a capture session's token
     response = await target.hq.request(op.method, op.url(values), headers=intruder, **body)
     if op.scopes and "admin" in op.scopes:
         # A centre-bound key can never hold `admin` (key management is university-wide).
