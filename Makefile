@@ -63,7 +63,7 @@ stack-down: ## stop the real topology (processes, then Kafka and PostgreSQL)
 openapi: $(STAMP) ## regenerate openapi/*.json and openapi/events/*.json from the code
 	$(BIN)/python -m gradops_suite openapi
 
-BENCHES := registry_import photo_qc audit_batch certificates_issue gateway_load ops
+BENCHES := registry_import photo_qc photo_import audit_batch certificates_issue gateway_load ops
 
 bench: $(STAMP) infra-up ## every benchmark (figures printed and written to bench/results/)
 	$(BIN)/python bench/run_all.py

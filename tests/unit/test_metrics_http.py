@@ -128,3 +128,22 @@ def test_every_process_of_every_service_serves_metrics_outside_its_openapi() -> 
         for app in apps:
             assert "/metrics" in [getattr(route, "path", "") for route in app.routes], app.title
             assert "/metrics" not in app.openapi()["paths"]
+
+
+def test_photo_qc_checks_and_failure_reasons_are_counted() -> None:
+    from gradops_photo.qc.pool import count_checks
+    from gradops_photo.qc.report import QcReport
+    from gradops_shared.metrics import domain_counter
+
+    def value(name: str, **labels: str) -> float:
+        return domain_counter(name).labels(**labels)._value.get()  # type: ignore[no-any-return]
+
+    before_fail = value("photo_qc_checks", check="photo.dimensions", outcome="fail")
+    before_reason = value("photo_qc_failures", reason="photo.dimensions")
+    from gradops_photo.qc import PROFILES, run_checks
+    from tests.factories import jpeg
+
+    report: QcReport = run_checks(jpeg(width=300, height=400), PROFILES["ouc-platform"])
+    count_checks(report)
+    assert value("photo_qc_checks", check="photo.dimensions", outcome="fail") == before_fail + 1
+    assert value("photo_qc_failures", reason="photo.dimensions") == before_reason + 1

@@ -27,6 +27,7 @@ from gradops_photo.qc.face import warm_up
 from gradops_photo.qc.profiles import Profile
 from gradops_photo.qc.report import QcReport
 from gradops_photo.qc.standardise import Standardised, standardise
+from gradops_shared.metrics import count
 
 log = structlog.get_logger(__name__)
 
@@ -71,6 +72,15 @@ def run_job(job: QcJob) -> QcOutcome:
         return QcOutcome(admission_unreadable=True, cpu_ms=cpu_ms())
 
 
+def count_checks(report: QcReport) -> None:
+    """Metrics in the parent process (a worker's counters would never be scraped): every check run
+    by outcome, and each failed `error` check as a failure reason."""
+    for check in report.checks:
+        count("photo_qc_checks", check=check.code, outcome="pass" if check.passed else "fail")
+        if not check.passed and check.severity == "error":
+            count("photo_qc_failures", reason=check.code)
+
+
 def _start_worker() -> None:
     """A worker ignores Ctrl-C: the terminal sends it to the whole process group, and the API process
     shuts the pool down itself (a worker dying on SIGINT would only print a traceback)."""
@@ -96,6 +106,12 @@ class QcPool:
         )
 
     async def run(self, job: QcJob, timeout_seconds: float) -> QcOutcome:
+        outcome = await self._run(job, timeout_seconds)
+        if outcome.report is not None:
+            count_checks(outcome.report)
+        return outcome
+
+    async def _run(self, job: QcJob, timeout_seconds: float) -> QcOutcome:
         loop = asyncio.get_running_loop()
         if self._executor is None:
             return await asyncio.wait_for(asyncio.to_thread(run_job, job), timeout_seconds)
