@@ -197,6 +197,13 @@ def main(seconds: float, concurrency: int, rounds: int) -> dict[str, Any]:
         from tests.factories import student_payload
 
         number = "2021990001"
+        centre = httpx.put(
+            f"http://127.0.0.1:{GATEWAY_PORT}/api/v1/learning-centres/5135701",
+            json={"name": "基准测试学习中心", "parent": "51357", "kind": "learning_centre"},
+            headers={"authorization": f"Bearer {api_key}"},
+            timeout=10,
+        )
+        assert centre.status_code in (200, 201), centre.text
         created = httpx.put(
             f"http://127.0.0.1:{GATEWAY_PORT}/api/v1/students/{number}",
             json=student_payload(),
