@@ -7,7 +7,6 @@ from datetime import date
 
 import pytest
 
-from gradops_certificates.domain.calendar import WorkingCalendar
 from gradops_certificates.domain.distribution import (
     DistributionEventKind,
     DistributionStatus,
@@ -18,6 +17,7 @@ from gradops_certificates.domain.files import scan_content_type
 from gradops_certificates.domain.replacement import ensure_replaceable, ensure_transition
 from gradops_certificates.domain.verification import mask_name, names_match
 from gradops_shared.errors import Conflict, GradOpsError, InvalidInput
+from gradops_shared.workdays import WorkCalendar
 
 AT_HQ = DistributionStatus("at_hq", None, None, None, None, None)
 
@@ -114,20 +114,20 @@ def test_overdue_stage() -> None:
 
 
 def test_working_days_skip_weekends_and_holidays_and_count_makeup_days() -> None:
-    plain = WorkingCalendar()
+    plain = WorkCalendar.of()
     # Friday 2026-01-02 + 15 working days: three weeks later, Friday 2026-01-23.
-    assert plain.add_working_days(date(2026, 1, 2), 15) == date(2026, 1, 23)
-    national_day = WorkingCalendar(
+    assert plain.add_workdays(date(2026, 1, 2), 15) == date(2026, 1, 23)
+    national_day = WorkCalendar.of(
         holidays={date(2025, 10, d) for d in range(1, 9)},
-        makeup_working_days={date(2025, 9, 28), date(2025, 10, 11)},
+        makeup_workdays={date(2025, 9, 28), date(2025, 10, 11)},
     )
     # Verified on Friday 26 September: Sunday 28th is a 调休 working day, 1–8 October are holidays.
-    assert national_day.add_working_days(date(2025, 9, 26), 1) == date(2025, 9, 28)
-    assert national_day.add_working_days(date(2025, 9, 26), 3) == date(2025, 9, 30)
-    assert national_day.add_working_days(date(2025, 9, 26), 4) == date(2025, 10, 9)
-    assert national_day.add_working_days(date(2025, 9, 26), 6) == date(2025, 10, 11)
-    assert national_day.working_days_between(date(2025, 9, 26), date(2025, 10, 11)) == 6
-    assert national_day.working_days_between(date(2025, 10, 11), date(2025, 9, 26)) == -6
+    assert national_day.add_workdays(date(2025, 9, 26), 1) == date(2025, 9, 28)
+    assert national_day.add_workdays(date(2025, 9, 26), 3) == date(2025, 9, 30)
+    assert national_day.add_workdays(date(2025, 9, 26), 4) == date(2025, 10, 9)
+    assert national_day.add_workdays(date(2025, 9, 26), 6) == date(2025, 10, 11)
+    assert national_day.workdays_between(date(2025, 9, 26), date(2025, 10, 11)) == 6
+    assert national_day.workdays_between(date(2025, 10, 11), date(2025, 9, 26)) == -6
 
 
 def test_a_replacement_is_once_only_and_never_for_a_replacement() -> None:

@@ -21,7 +21,7 @@ ReplacementId = Annotated[str, Path(min_length=36, max_length=36, description="A
 def replacement_out(row: Replacement, settings: CertificatesSettings) -> ReplacementOut:
     days_left: int | None = None
     if row.decision_due is not None and row.state == "centre_verified":
-        days_left = use_case.calendar_of(settings).working_days_between(today(), row.decision_due)
+        days_left = use_case.calendar_of(settings).workdays_between(today(), row.decision_due)
     return ReplacementOut(
         id=row.id,
         original_number=row.original_number,

@@ -8,7 +8,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import domain
-from gradops_certificates.domain.calendar import WorkingCalendar
 from gradops_certificates.domain.numbers import REPLACEMENT_SERIES
 from gradops_certificates.domain.replacement import (
     ReplacementReason,
@@ -25,6 +24,7 @@ from gradops_shared.contracts import CertificateReplaced, CertificateRevoked
 from gradops_shared.errors import Conflict, GradOpsError, NotFound
 from gradops_shared.outbox import add_event
 from gradops_shared.principal import Principal
+from gradops_shared.workdays import WorkCalendar
 
 
 class HqOnly(GradOpsError):
@@ -34,8 +34,8 @@ class HqOnly(GradOpsError):
     message_zh = "该操作只能由总部（教务学籍科）办理"
 
 
-def calendar_of(settings: CertificatesSettings) -> WorkingCalendar:
-    return WorkingCalendar(frozenset(settings.holidays), frozenset(settings.makeup_working_days))
+def calendar_of(settings: CertificatesSettings) -> WorkCalendar:
+    return WorkCalendar.of(settings.holidays, settings.makeup_working_days)
 
 
 def _replacement_not_found(replacement_id: str) -> NotFound:
@@ -107,7 +107,7 @@ async def verify_by_centre(
     replacement.state = "centre_verified"
     replacement.verified_at = datetime.now(UTC)
     replacement.verified_by = principal.subject
-    replacement.decision_due = calendar_of(settings).add_working_days(
+    replacement.decision_due = calendar_of(settings).add_workdays(
         today, settings.replacement_sla_working_days
     )
     await session.flush()
