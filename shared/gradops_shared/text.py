@@ -1,0 +1,98 @@
+"""Hostile text at the edges: control characters refused on the way in, formulas defused on the way out.
+
+Every free-text field a person or a partner types (names, majors, reasons, notes) is declared with
+`PlainText` (one line) or `MultilineText` (tabs and newlines allowed), so a NUL, ESC or C1 character
+is answered with a 422 that names the field instead of being stored and breaking an export later.
+Every cell a CSV or XLSX export writes goes through `export_cell`, which neutralises a leading
+formula trigger as OWASP's "CSV injection" page recommends: a spreadsheet must show what a student
+typed, never run it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from typing import Annotated, Any
+
+from pydantic import AfterValidator
+
+# C0 (except tab/LF/CR, which only multi-line fields accept), DEL, C1, and the Unicode line and
+# paragraph separators, which break CSV rows and log lines just as a bare CR does.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+_LINE_BREAKS = re.compile("[\t\n\r]")
+_FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def control_character(value: str, *, multiline: bool = False) -> str | None:
+    """The first control character in `value` as `U+XXXX`, or None when the text is clean."""
+    match = _CONTROL.search(value) or (None if multiline else _LINE_BREAKS.search(value))
+    return None if match is None else f"U+{ord(match.group()):04X}"
+
+
+def _one_line(value: str) -> str:
+    found = control_character(value)
+    if found:
+        raise ValueError(f"must not contain control characters (found {found})")
+    return value
+
+
+def _multi_line(value: str) -> str:
+    found = control_character(value, multiline=True)
+    if found:
+        raise ValueError(f"must not contain control characters (found {found})")
+    return value
+
+
+PlainText = Annotated[str, AfterValidator(_one_line)]
+"""One line of text typed by a person: no control characters at all."""
+
+MultilineText = Annotated[str, AfterValidator(_multi_line)]
+"""Free text that may span lines (tabs, LF, CR allowed), but no other control character."""
+
+
+def is_clean_identifier(value: str) -> bool:
+    """A path or query identifier (student number, code, id): printable, no control characters,
+    nothing that changes meaning in a URL. Used before a value reaches a database or an upstream URL."""
+    return (
+        bool(value)
+        and control_character(value) is None
+        and all(unicodedata.category(c)[0] != "Z" or c == " " for c in value)
+    )
+
+
+def export_cell(value: Any) -> Any:
+    """A value safe to write into a CSV or XLSX cell: text that a spreadsheet would read as a formula
+    (leading `= + - @`, tab, CR, LF, or their full-width forms) is prefixed with a single quote, and
+    control characters (which openpyxl refuses and Excel mangles) are dropped. Numbers, dates and None
+    pass unchanged: they are data, not formulas."""
+    if not isinstance(value, str):
+        return value
+    text = _CONTROL.sub("", value)
+    if text.startswith(_FORMULA_TRIGGERS):
+        return "'" + text
+    return text
+
+
+class InvalidCursor(ValueError):
+    """A pagination cursor that this server did not issue."""
+
+
+def encode_cursor(position: str) -> str:
+    """An opaque, URL-safe cursor for a list position (the last key of the page)."""
+    return base64.urlsafe_b64encode(position.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, *, max_length: int = 512) -> str:
+    """The position a cursor from `encode_cursor` names; anything else (non-ASCII, bad base64, not
+    UTF-8, control characters, too long) raises `InvalidCursor`, which callers answer with a 422."""
+    if not cursor or len(cursor) > max_length or not cursor.isascii():
+        raise InvalidCursor("not a cursor issued by this server")
+    try:
+        position = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursor("not a cursor issued by this server") from exc
+    if not position or control_character(position) is not None:
+        raise InvalidCursor("not a cursor issued by this server")
+    return position
