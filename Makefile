@@ -9,7 +9,7 @@ PORT ?= 8000
 DATA_DIR ?= .data
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help install run test lint fmt typecheck stack-up stack-down infra-up infra-down migrate openapi bench lock clean
+.PHONY: help install run test fuzz lint fmt typecheck stack-up stack-down infra-up infra-down migrate openapi bench lock clean
 
 help: ## list the tasks
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -27,8 +27,15 @@ install: $(STAMP) ## create .venv and install the pinned dependencies
 run: $(STAMP) ## the whole suite in one process on SQLite (PORT=8000 DATA_DIR=.data)
 	$(BIN)/python -m gradops_suite run --port $(PORT) --data-dir $(DATA_DIR)
 
-test: $(STAMP) lint typecheck infra-up ## everything: lint, types, unit, integration (real Postgres + Kafka), e2e
+test: $(STAMP) lint typecheck infra-up ## everything: lint, types, unit, integration (real Postgres + Kafka), e2e, fuzzing
 	$(BIN)/python -m pytest -p no:cacheprovider
+
+FUZZ_TIME ?= 1800
+
+fuzz: $(STAMP) ## schemathesis for FUZZ_TIME seconds (1800) with a random seed, printed (GRADOPS_FUZZ_SEED=… replays)
+	GRADOPS_FUZZ_MAX_TIME=$(FUZZ_TIME) GRADOPS_FUZZ_EXAMPLES=$${GRADOPS_FUZZ_EXAMPLES:-100} \
+	  GRADOPS_FUZZ_SEED=$${GRADOPS_FUZZ_SEED:-random} \
+	  $(BIN)/python -m pytest -p no:cacheprovider -s -m fuzz tests/fuzz
 
 lint: $(STAMP) ## ruff lint + format check
 	$(BIN)/ruff check .

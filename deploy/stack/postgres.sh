@@ -5,6 +5,10 @@
 # The cluster lives at /var/lib/postgresql/gradops-<port>, owned by the postgres OS user: initdb and
 # postgres refuse to run as root, and the postgres user cannot enter a repo cloned into a root-only
 # (0700) temp dir, as CI does. One cluster per port, shared by every checkout on this machine.
+# `down` stops the cluster only from the checkout whose `up` started it: `up` records the postmaster's
+# pid in <state dir>/postgres.owner (GRADOPS_STATE_DIR, default <repo>/.stack) and the checkout in
+# /var/lib/postgresql/gradops-<port>.owner; another checkout's `down` leaves it running and says whose
+# it is. GRADOPS_PG_FORCE_DOWN=1 stops it whoever started it.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -13,6 +17,9 @@ PGDATA="/var/lib/postgresql/gradops-${PORT}"
 SERVER_LOG="$PGDATA/postgres.log"
 LOG_ROOT="${GRADOPS_LOG_DIR:-$REPO/.stack/logs}"
 LOCK_FILE="/var/lib/postgresql/gradops-${PORT}.lock"
+CLUSTER_OWNER="/var/lib/postgresql/gradops-${PORT}.owner"
+STATE_DIR="${GRADOPS_STATE_DIR:-$REPO/.stack}"
+OWNER_FILE="$STATE_DIR/postgres.owner"
 DB_USER=gradops
 DB_PASSWORD=gradops
 DATABASES=(gradops gradops_test)
@@ -140,6 +147,23 @@ EOF
   done
 }
 
+postmaster_pid() { head -n 1 "$PGDATA/postmaster.pid" 2>/dev/null || true; }
+
+# This checkout started the running postmaster: its recorded pid is the one in postmaster.pid.
+owned_here() {
+  local pid
+  pid="$(postmaster_pid)"
+  [[ -n "$pid" && -f "$OWNER_FILE" && "$(cat "$OWNER_FILE")" == "$pid" ]]
+}
+
+record_owner() {
+  mkdir -p "$STATE_DIR"
+  postmaster_pid >"$OWNER_FILE"
+  printf '%s\n' "$REPO" >"$CLUSTER_OWNER"
+}
+
+owner_checkout() { cat "$CLUSTER_OWNER" 2>/dev/null || echo "another checkout or by hand"; }
+
 link_log() {
   mkdir -p "$LOG_ROOT"
   ln -sfn "$SERVER_LOG" "$LOG_ROOT/postgres.log"
@@ -152,10 +176,16 @@ cmd_up() {
   exec 9>"$LOCK_FILE"
   flock 9
   if is_ready; then
-    log "already running on 127.0.0.1:$PORT"
+    if owned_here; then
+      log "already running on 127.0.0.1:$PORT (started by this checkout)"
+    else
+      log "already running on 127.0.0.1:$PORT, started by $(owner_checkout): reused; this checkout's" \
+        "down leaves it running"
+    fi
   else
     ensure_cluster
     start_and_wait
+    record_owner
   fi
   provision
   link_log
@@ -169,12 +199,20 @@ cmd_down() {
     log "not running"
     return 0
   fi
-  if as_pg "$BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; then
-    as_pg "$BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
-    log "stopped"
-  else
+  if ! as_pg "$BIN/pg_ctl" status -D "$PGDATA" >/dev/null 2>&1; then
+    rm -f "$OWNER_FILE"
     log "not running"
+    return 0
   fi
+  if ! owned_here && [[ "${GRADOPS_PG_FORCE_DOWN:-}" != 1 ]]; then
+    rm -f "$OWNER_FILE" # a pid from an earlier cluster of ours, if any, is stale
+    log "127.0.0.1:$PORT runs a cluster this checkout did not start (started by $(owner_checkout));" \
+      "left running (GRADOPS_PG_FORCE_DOWN=1 stops it anyway)"
+    return 0
+  fi
+  as_pg "$BIN/pg_ctl" stop -D "$PGDATA" -m fast -w -t 60 >/dev/null
+  rm -f "$OWNER_FILE" "$CLUSTER_OWNER"
+  log "stopped"
 }
 
 cmd_status() {

@@ -182,6 +182,46 @@ async def embedded_client(
         yield client
 
 
+# `make run` must show every flow working, and the 毕业证明书 and the CHSI export need a principal's
+# name (409 `certificates.principal_name_missing` without one). The embedded default prints this
+# sample on the documents and in the banner until GRADOPS_CERTIFICATES_PRINCIPAL_NAME is set; the
+# real stack has no default (an operator must set it).
+SAMPLE_PRINCIPAL_NAME = "示例校长（样例，请设置 GRADOPS_CERTIFICATES_PRINCIPAL_NAME）"
+
+
+def run_overrides(host: str, port: int) -> dict[str, dict[str, object]]:
+    """What `make run` changes from the services' own defaults: the certificates service's public URL
+    follows the port it really serves (share-code QR codes point at it), and the principal's name is
+    the marked sample unless the environment names one. Settings from the environment still win."""
+    from gradops_certificates.settings import CertificatesSettings
+
+    configured = CertificatesSettings()
+    certificates: dict[str, object] = {}
+    if not configured.principal_name.strip():
+        certificates["principal_name"] = SAMPLE_PRINCIPAL_NAME
+    if "public_base_url" not in configured.model_fields_set:
+        certificates["public_base_url"] = f"http://{host}:{port}"
+    return {"certificates": certificates}
+
+
+def banner(host: str, port: int, data_dir: Path, api_key: str, principal_name: str) -> str:
+    url = f"http://{host}:{port}"
+    sample = (
+        "  (a sample: set GRADOPS_CERTIFICATES_PRINCIPAL_NAME)"
+        if principal_name == SAMPLE_PRINCIPAL_NAME
+        else ""
+    )
+    return (
+        f"\nGradOps (embedded) is running: {url}\n"
+        f"  API docs: {url}/docs  ·  data: {data_dir.resolve()}  ·  Ctrl-C stops it\n"
+        f"  HQ API key (every scope): {api_key}\n"
+        f"  principal's name on the 毕业证明书 and the CHSI export: {principal_name}{sample}\n"
+        f"  more keys: .venv/bin/gradops keys --data-dir {data_dir} create --name … --scope …\n"
+        f"  try: curl -H 'Authorization: Bearer {api_key}' {url}/api/v1/students\n"
+        f"  CLI: GRADOPS_API_URL={url} GRADOPS_API_KEY={api_key} .venv/bin/gradops …\n"
+    )
+
+
 def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     import asyncio
 
@@ -191,23 +231,19 @@ def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
 
     configure_logging("embedded")
     migrate_embedded(data_dir)
-    suite = build_embedded(data_dir)
+    overrides = run_overrides(host, port)
+    suite = build_embedded(data_dir, service_overrides=overrides)
     server = uvicorn.Server(
         uvicorn.Config(suite.gateway, host=host, port=port, log_config=None, access_log=False)
     )
-    banner = (
-        f"\nGradOps (embedded) is running: http://{host}:{port}\n"
-        f"  API docs: http://{host}:{port}/docs  ·  data: {data_dir.resolve()}  ·  Ctrl-C stops it\n"
-        f"  HQ API key (every scope): {suite.bootstrap_api_key}\n"
-        f"  more keys: .venv/bin/gradops keys --data-dir {data_dir} create --name … --scope …\n"
-        f"  try: curl -H 'Authorization: Bearer {suite.bootstrap_api_key}' http://{host}:{port}/api/v1/...\n"
-    )
+    certificates_settings = suite.services["certificates"].state.settings
+    text = banner(host, port, data_dir, suite.bootstrap_api_key, certificates_settings.principal_name)
 
     async def serve() -> None:
         async def announce_when_listening() -> None:
             while not server.started:  # noqa: ASYNC110 (uvicorn exposes a flag, not an event)
                 await asyncio.sleep(0.05)
-            print(banner, flush=True)
+            print(text, flush=True)
 
         announcer = asyncio.create_task(announce_when_listening())
         try:
