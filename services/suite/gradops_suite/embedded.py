@@ -193,7 +193,10 @@ def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     migrate_embedded(data_dir)
     suite = build_embedded(data_dir)
     server = uvicorn.Server(
-        uvicorn.Config(suite.gateway, host=host, port=port, log_config=None, access_log=False)
+        # The gateway alone decides whom to believe about the client (GRADOPS_GATEWAY_TRUSTED_PROXIES).
+        uvicorn.Config(
+            suite.gateway, host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+        )
     )
     banner = (
         f"\nGradOps (embedded) is running: http://{host}:{port}\n"
