@@ -145,7 +145,8 @@ def create_app(
     app.include_router(timeline_router())
 
     async def proxy(request: Request) -> Response:
-        path = request.url.path
+        # The scope's path, not request.url.path: rebuilding a URL drops tabs and line breaks.
+        path: str = request.scope["path"]
         if _CONTROL_CHARACTERS.search(path):
             # No resource is named with a control character: refused before any key is looked up.
             return problem_response(

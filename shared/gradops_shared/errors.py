@@ -119,6 +119,19 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def problem_for(exc: GradOpsError, instance: str) -> JSONResponse:
+    """The problem answer of a domain error (what the exception handler below sends)."""
+    return problem_response(
+        status=exc.status,
+        code=exc.code,
+        title=exc.title,
+        detail=exc.detail,
+        message_zh=exc.message_zh,
+        instance=instance,
+        extra=exc.extra,
+    )
+
+
 def internal_error(instance: str, request_id: str | None) -> JSONResponse:
     """The 500 of an unhandled error: no internals, and the request id to quote to support."""
     return problem_response(
@@ -152,15 +165,7 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(GradOpsError)
     async def _domain_error(request: Request, exc: GradOpsError) -> JSONResponse:
-        return problem_response(
-            status=exc.status,
-            code=exc.code,
-            title=exc.title,
-            detail=exc.detail,
-            message_zh=exc.message_zh,
-            instance=request.url.path,
-            extra=exc.extra,
-        )
+        return problem_for(exc, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
