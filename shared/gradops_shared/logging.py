@@ -23,7 +23,7 @@ _request_id: ContextVar[str | None] = ContextVar("gradops_request_id", default=N
 # Masked wherever they appear in a log line (values, keys of nested dicts, traceback messages).
 _SECRETS = re.compile(
     r"(?P<key>gok_[A-Za-z0-9_\-]{6,})"
-    r"|(?P<bearer>(?i:bearer)\s+[^\s\"',;]+)"
+    r"|(?P<bearer>(?i:bearer)\s+[^\s\"',;)\]}]+)"
     # The signed principal: base64url(JSON) "." base64url(HMAC); JSON objects start `{"` = `eyJ`.
     r"|(?P<principal>eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{16,})"
     # A resident ID number (GB 11643): 6-digit area, birth date 18xx-20xx, sequence, check digit.
