@@ -32,11 +32,14 @@ only its centres. Unknown, expired and revoked keys get 401 `auth.unauthenticate
 403 `auth.scope_missing`.
 
 **Errors** are `application/problem+json` (RFC 9457) with a stable `code`, `title`, `detail`, \
-`message_zh`, `message_en` and, for validation, `errors[]` with one entry per field.
+`message_zh`, `message_en` and, for validation, `errors[]` with one entry per field. Any operation \
+may answer 400, 429, 500 and 503; proxied ones 502/504 too (the service unreachable or late).
 
 **Idempotency**: POST and PUT accept `Idempotency-Key`; a retry with the same key and body within \
 24 hours gets the first answer again (header `Idempotent-Replayed: true`); the same key with another \
-body is 422 `idempotency.key_reused`; while the first is still running, 409 `idempotency.in_flight`.
+body is 422 `idempotency.key_reused`; while the first is still running, 409 `idempotency.in_flight`. \
+A multipart body counts by its parts (field names, values, file names, file contents), so a retry \
+with a new boundary is the same request.
 
 **Rate limits** per key (token bucket) and per client IP for public operations: 429 `rate_limited` \
 with `Retry-After`.
