@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from gradops_gateway import keys
 from gradops_gateway.gate import gateway_requires
+from gradops_gateway.idempotency import idempotent
 from gradops_gateway.schemas import (
     ApiKeyCreate,
     ApiKeyCreated,
@@ -35,6 +37,15 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": Problem, "description": "The key lacks the operation's scope (problem+json)"},
     429: {"model": Problem, "description": "Rate limit reached; see Retry-After (problem+json)"},
 }
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Any unique string (a UUID): a retry with the same key and body within 24 h "
+        "returns the first answer instead of creating again.",
+    ),
+]
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 Admin = Annotated[Principal, gateway_requires("admin")]
@@ -46,6 +57,12 @@ def _db(request: Request) -> Database:
     return db
 
 
+def _json(model: type[BaseModel], payload: dict[str, Any], status: int) -> Response:
+    """The answer FastAPI would render from `response_model`, as a Response the idempotency record
+    can keep and replay byte for byte."""
+    return JSONResponse(model.model_validate(payload).model_dump(mode="json", by_alias=True), status)
+
+
 def _page(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
     return {"items": items, "next_cursor": items[-1]["id"] if len(items) == limit else None}
 
@@ -54,18 +71,25 @@ def keys_router() -> APIRouter:
     router = APIRouter(prefix="/api/v1/admin/api-keys", tags=["gateway"], responses=RESPONSES)
 
     @router.post("", status_code=201, response_model=ApiKeyCreated)
-    async def create_api_key(body: ApiKeyCreate, request: Request, principal: Admin) -> dict[str, Any]:
-        """Creates a key. The key itself is in the answer and only there: store it now."""
-        async with _db(request).transaction() as session:
-            created = await keys.create_key(
-                session,
-                name=body.name,
-                scopes=body.scopes,
-                centres=body.centres,
-                expires_at=body.expires_at,
-                created_by=principal.subject,
-            )
-        return {**created.record, "api_key": created.api_key}
+    async def create_api_key(
+        body: ApiKeyCreate, request: Request, principal: Admin, idempotency_key: IdempotencyKey = None
+    ) -> Response:
+        """Creates a key. The key itself is in the answer and only there: store it now. With an
+        `Idempotency-Key`, a retry gets the same key back instead of a second one."""
+
+        async def create() -> Response:
+            async with _db(request).transaction() as session:
+                created = await keys.create_key(
+                    session,
+                    name=body.name,
+                    scopes=body.scopes,
+                    centres=body.centres,
+                    expires_at=body.expires_at,
+                    created_by=principal.subject,
+                )
+            return _json(ApiKeyCreated, {**created.record, "api_key": created.api_key}, 201)
+
+        return await idempotent(request, principal, create)
 
     @router.get("", response_model=ApiKeyPage)
     async def list_api_keys(
@@ -97,17 +121,24 @@ def webhooks_router() -> APIRouter:
         return timedelta(hours=request.app.state.settings.webhook_retry_hours)
 
     @router.post("", status_code=201, response_model=WebhookCreated)
-    async def create_webhook(body: WebhookCreate, request: Request, principal: Manager) -> dict[str, Any]:
+    async def create_webhook(
+        body: WebhookCreate, request: Request, principal: Manager, idempotency_key: IdempotencyKey = None
+    ) -> Response:
         """Registers a URL for event types. A key bound to centres gets only its centres' students'
         events. The signing secret is in the answer and only there."""
-        async with _db(request).transaction() as session:
-            return await store.create_subscription(
-                session,
-                principal,
-                url=str(body.url),
-                event_types=body.event_types,
-                description=body.description,
-            )
+
+        async def create() -> Response:
+            async with _db(request).transaction() as session:
+                created = await store.create_subscription(
+                    session,
+                    principal,
+                    url=str(body.url),
+                    event_types=body.event_types,
+                    description=body.description,
+                )
+            return _json(WebhookCreated, created, 201)
+
+        return await idempotent(request, principal, create)
 
     @router.get("", response_model=WebhookPage)
     async def list_webhooks(
@@ -155,15 +186,25 @@ def webhooks_router() -> APIRouter:
         "/{webhook_id}/deliveries/{delivery_id}/replay", status_code=202, response_model=DeliveryDetail
     )
     async def replay_webhook_delivery(
-        webhook_id: str, delivery_id: str, request: Request, principal: Manager
-    ) -> dict[str, Any]:
+        webhook_id: str,
+        delivery_id: str,
+        request: Request,
+        principal: Manager,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response:
         """Sends it again now (delivered or failed alike), with a fresh retry window."""
-        async with _db(request).transaction() as session:
-            detail = await store.replay_delivery(session, principal, webhook_id, delivery_id, window(request))
-        wake = getattr(request.app.state, "wake_webhooks", None)
-        if wake is not None:
-            wake()
-        return detail
+
+        async def replay() -> Response:
+            async with _db(request).transaction() as session:
+                detail = await store.replay_delivery(
+                    session, principal, webhook_id, delivery_id, window(request)
+                )
+            wake = getattr(request.app.state, "wake_webhooks", None)
+            if wake is not None:
+                wake()
+            return _json(DeliveryDetail, detail, 202)
+
+        return await idempotent(request, principal, replay)
 
     return router
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
@@ -19,6 +20,7 @@ from starlette.routing import Route
 
 from gradops_gateway.api import gateway_openapi, keys_router, webhooks_router
 from gradops_gateway.auth import DatabaseKeyStore, KeyStore, ensure_bootstrap_key
+from gradops_gateway.edges import NoStoreMiddleware, TrustedProxyMiddleware, parse_networks
 from gradops_gateway.gate import Gate, Refused
 from gradops_gateway.idempotency import IDEMPOTENT_METHODS, IdempotencyStore
 from gradops_gateway.models import SCHEMA
@@ -39,6 +41,8 @@ log = structlog.get_logger(__name__)
 PROXIED_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 PURGE_EVERY_SECONDS = 600
+# C0 controls, DEL and C1 controls: never part of a resource name.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def create_app(
@@ -55,7 +59,10 @@ def create_app(
     the webhook worker runs in-process (`webhooks_in_process`)."""
     settings = settings or GatewaySettings()
     service_specs = specs if specs is not None else load_specs(settings.openapi_dir)
-    table = RouteTable(service_specs)
+    own_spec = gateway_openapi()
+    # The gateway's own paths are in the table too: a wrong method on them reaches the catch-all
+    # below (FastAPI's routes only take their own methods) and must get 405 with their Allow.
+    table = RouteTable({**service_specs, GATEWAY: own_spec})
     db = Database(settings.database_url, SCHEMA)
     keys = key_store or DatabaseKeyStore(db, cache_seconds=settings.key_cache_seconds)
     gate = Gate(keys, settings)
@@ -66,7 +73,7 @@ def create_app(
         lease=timedelta(seconds=settings.read_timeout_seconds + 30),
     )
     principal_secret = settings.principal_secret.get_secret_value()
-    merged = merge_specs({**service_specs, GATEWAY: gateway_openapi()})
+    merged = merge_specs({**service_specs, GATEWAY: own_spec})
     # One connection pool for every service. The embedded default hands over an in-process
     # transport per service instead of the network.
     network = LeanHTTPTransport()
@@ -106,6 +113,9 @@ def create_app(
             yield
 
     app = new_app(title="GradOps API", description=merged["info"]["description"], lifespan=lifespan)
+    app.add_middleware(NoStoreMiddleware)
+    # Outermost: everything after it, the request log included, sees the real client.
+    app.add_middleware(TrustedProxyMiddleware, trusted=parse_networks(settings.trusted_proxies))
     app.openapi = lambda: merged  # type: ignore[method-assign]
     app.state.settings = settings
     app.state.db = db
@@ -135,25 +145,38 @@ def create_app(
     app.include_router(timeline_router())
 
     async def proxy(request: Request) -> Response:
-        match = table.match(request.method, request.url.path)
-        if match.service is None:
+        # The scope's path, not request.url.path: rebuilding a URL drops tabs and line breaks.
+        path: str = request.scope["path"]
+        if _CONTROL_CHARACTERS.search(path):
+            # No resource is named with a control character: refused before any key is looked up.
+            return problem_response(
+                status=400,
+                code="request.invalid_path",
+                title="Bad request",
+                detail="The path contains a control character; percent-encode only printable text.",
+                message_zh="请求路径含有控制字符",
+                instance=path.encode("unicode_escape").decode("ascii"),
+            )
+        match = table.match(request.method, path)
+        if match.service is None or match.service == GATEWAY:
             if match.allowed:
+                allow = ", ".join(sorted(match.allowed))
                 return problem_response(
                     status=405,
                     code="route.method_not_allowed",
                     title="Method not allowed",
-                    detail=f"{request.method} is not allowed here; use {', '.join(sorted(match.allowed))}.",
+                    detail=f"{request.method} is not allowed here; use {allow}.",
                     message_zh="不支持该请求方法",
-                    instance=request.url.path,
-                    headers={"allow": ", ".join(sorted(match.allowed))},
+                    instance=path,
+                    headers={"allow": allow},
                 )
             return problem_response(
                 status=404,
                 code="route.not_found",
                 title="Not found",
-                detail=f"No operation at {request.url.path}.",
+                detail="No operation at this path.",
                 message_zh="请求的地址不存在",
-                instance=request.url.path,
+                instance=path,
             )
         admitted = await gate.admit(request, match.scopes)
         if isinstance(admitted, Response):

@@ -3,23 +3,30 @@
 Records are per API key (two partners may use the same key string) and live 24 hours in the
 gateway's database. The request fingerprint is sha256(method, path, query, body); the body is
 hashed while it is spooled (in memory up to `idempotency_max_body_bytes`, then to a temporary
-file), so a large upload is never held in memory. Responses up to that size are stored and replayed
-whole; a larger one is stored as status and headers only (`Idempotency-Body-Omitted: true` on the
-replay). 5xx answers are not stored: the record is dropped so the partner's retry runs again.
+file), so a large upload is never held in memory. A multipart body is fingerprinted by its parts
+(field names, values, file names, a digest of each part's content), not its bytes: an ordinary
+client retrying an upload picks a new boundary, and that is still the same request.
+
+Responses up to `idempotency_max_body_bytes` are stored and replayed whole; a larger one is stored
+as status and headers only (`Idempotency-Body-Omitted: true` on the replay). 5xx answers are not
+stored: the record is dropped so the partner's retry runs again. The gateway's own creates (API
+keys, webhooks) go through `idempotent` with the same records and rules.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO
 
 import httpx
 from fastapi import Request
+from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from starlette.background import BackgroundTask
@@ -28,7 +35,8 @@ from starlette.responses import Response, StreamingResponse
 from gradops_gateway.models import idempotency_records as records
 from gradops_gateway.proxy import Upstream, forwardable, send_upstream, upstream_request
 from gradops_shared.db import Database
-from gradops_shared.errors import problem_response
+from gradops_shared.errors import GradOpsError, problem_for, problem_response
+from gradops_shared.principal import Principal
 
 IDEMPOTENT_METHODS = frozenset({"POST", "PUT"})
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -57,14 +65,104 @@ class SpooledBody:
         return self.in_memory if self.in_memory is not None else self.chunks()
 
 
-async def spool_request(request: Request, max_in_memory: int) -> SpooledBody:
+class PartsDigest:
+    """A streaming fingerprint of a multipart/form-data body: for each part in order its field name,
+    file name and the sha256 of its content (for a plain field, its value). None when the body is
+    not well-formed multipart (the raw bytes decide then; the service will refuse it anyway)."""
+
+    def __init__(self, boundary: bytes) -> None:
+        self.digest = hashlib.sha256(b"multipart\0")
+        self.ok = True
+        self.ended = False
+        self._name = b""
+        self._value = b""
+        self._headers: dict[bytes, bytes] = {}
+        self._content = hashlib.sha256()
+        self.parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._part_begin,
+                "on_header_field": self._header_field,
+                "on_header_value": self._header_value,
+                "on_header_end": self._header_end,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+                "on_end": self._end,
+            },
+            max_header_count=32,
+        )
+
+    def _part_begin(self) -> None:
+        self._headers = {}
+        self._content = hashlib.sha256()
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._name.strip().lower()] = self._value.strip()
+        self._name = self._value = b""
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        self._content.update(data[start:end])
+
+    def _part_end(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        name = options.get(b"name")
+        if name is None:
+            self.ok = False
+            return
+        filename = options.get(b"filename")
+        self.digest.update(b"name\0" + name + b"\0")
+        self.digest.update(b"file\0" + filename + b"\0" if filename is not None else b"field\0")
+        self.digest.update(self._content.digest())
+
+    def _end(self) -> None:
+        self.ended = True
+
+    def feed(self, chunk: bytes) -> None:
+        if self.ok:
+            try:
+                self.parser.write(chunk)
+            except Exception:  # malformed multipart: fall back to the raw bytes
+                self.ok = False
+
+    def result(self) -> str | None:
+        if self.ok:
+            with contextlib.suppress(Exception):
+                self.parser.finalize()
+        return self.digest.hexdigest() if self.ok and self.ended else None
+
+
+def _multipart_boundary(content_type: str | None) -> bytes | None:
+    if not content_type:
+        return None
+    media, options = parse_options_header(content_type)
+    boundary = options.get(b"boundary")
+    return boundary if media == b"multipart/form-data" and boundary else None
+
+
+def request_fingerprint(method: str, path: str, query: str) -> hashlib._Hash:
     fingerprint = hashlib.sha256()
-    for part in (request.method, request.url.path, request.url.query):
+    for part in (method, path, query):
         fingerprint.update(part.encode() + b"\0")
+    return fingerprint
+
+
+async def spool_request(request: Request, max_in_memory: int) -> SpooledBody:
+    fingerprint = request_fingerprint(request.method, request.url.path, request.url.query)
+    boundary = _multipart_boundary(request.headers.get("content-type"))
+    parts = PartsDigest(boundary) if boundary else None
+    raw = hashlib.sha256()
     spool = tempfile.SpooledTemporaryFile(max_size=max_in_memory)  # noqa: SIM115 (closed by the caller)
     size = 0
     async for chunk in request.stream():
-        fingerprint.update(chunk)
+        raw.update(chunk)
+        if parts is not None:
+            parts.feed(chunk)
         size += len(chunk)
         if size > max_in_memory:
             await asyncio.to_thread(spool.write, chunk)
@@ -74,7 +172,23 @@ async def spool_request(request: Request, max_in_memory: int) -> SpooledBody:
     if size <= max_in_memory:
         spool.seek(0)
         in_memory = spool.read()
+    body_digest = (parts.result() if parts is not None else None) or raw.hexdigest()
+    fingerprint.update(body_digest.encode())
     return SpooledBody(fingerprint.hexdigest(), spool, size, in_memory)  # type: ignore[arg-type]
+
+
+def body_fingerprint(method: str, path: str, query: str, content_type: str | None, body: bytes) -> str:
+    """The same fingerprint as `spool_request`, for a body already read (the gateway's own
+    endpoints, where FastAPI has parsed it)."""
+    fingerprint = request_fingerprint(method, path, query)
+    boundary = _multipart_boundary(content_type)
+    digest: str | None = None
+    if boundary:
+        parts = PartsDigest(boundary)
+        parts.feed(body)
+        digest = parts.result()
+    fingerprint.update((digest or hashlib.sha256(body).hexdigest()).encode())
+    return fingerprint.hexdigest()
 
 
 def _problem(status: int, code: str, detail: str, zh: str, instance: str) -> Response:
@@ -185,6 +299,18 @@ class IdempotencyStore:
             result = await session.execute(delete(records).where(records.c.expires_at <= datetime.now(UTC)))
         return int(getattr(result, "rowcount", 0) or 0)
 
+    @staticmethod
+    def invalid_key(idem_key: str, instance: str) -> Response | None:
+        if len(idem_key) > MAX_KEY_LENGTH or not idem_key.isprintable():
+            return _problem(
+                422,
+                "idempotency.key_invalid",
+                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters (a UUID is ideal).",
+                "幂等键格式无效",
+                instance,
+            )
+        return None
+
     async def forward(
         self,
         request: Request,
@@ -194,14 +320,9 @@ class IdempotencyStore:
         idem_key: str,
     ) -> Response:
         instance = request.url.path
-        if len(idem_key) > MAX_KEY_LENGTH or not idem_key.isprintable():
-            return _problem(
-                422,
-                "idempotency.key_invalid",
-                f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters (a UUID is ideal).",
-                "幂等键格式无效",
-                instance,
-            )
+        invalid = self.invalid_key(idem_key, instance)
+        if invalid is not None:
+            return invalid
         body = await spool_request(request, self.max_body_bytes)
         try:
             early = await self.begin(key_id, idem_key, body.digest, instance)
@@ -261,3 +382,44 @@ class IdempotencyStore:
             headers=headers,
             background=BackgroundTask(response.aclose),
         )
+
+
+async def idempotent(
+    request: Request, principal: Principal, create: Callable[[], Awaitable[Response]]
+) -> Response:
+    """Runs one of the gateway's own creates under the request's `Idempotency-Key` (if any), with
+    the proxy's rules: a retry replays the first answer, a duplicate in flight gets 409, another
+    body 422; a 4xx is kept like a success, a 5xx is not (the retry runs again)."""
+    idem_key = request.headers.get("idempotency-key")
+    if not idem_key:
+        return await create()
+    store: IdempotencyStore = request.app.state.idempotency
+    instance = request.url.path
+    invalid = store.invalid_key(idem_key, instance)
+    if invalid is not None:
+        return invalid
+    digest = body_fingerprint(
+        request.method,
+        instance,
+        request.url.query,
+        request.headers.get("content-type"),
+        await request.body(),
+    )
+    owner = principal.key_id or principal.subject
+    early = await store.begin(owner, idem_key, digest, instance)
+    if early is not None:
+        return early
+    try:
+        try:
+            response = await create()
+        except GradOpsError as exc:
+            response = problem_for(exc, instance)
+    except BaseException:
+        await store.abandon(owner, idem_key)
+        raise
+    if response.status_code >= 500:
+        await store.abandon(owner, idem_key)
+        return response
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in _NOT_STORED}
+    await store.complete(owner, idem_key, response.status_code, headers, bytes(response.body))
+    return response

@@ -3,7 +3,7 @@
 Services declare their scopes against the internal `GradOpsPrincipal` scheme (the header the
 gateway signs); partners never send that header, so the merged document rewrites every requirement
 into the gateway's bearer scheme with the same scopes, and documents what the gateway adds
-(401/403/429 problems, `Idempotency-Key`).
+(401/403/429 and 502/504 problems, `Idempotency-Key`).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from gradops_gateway.gate import BEARER_SCHEME
+from gradops_shared.errors import document_problems
 from gradops_shared.principal import SCOPES, SECURITY_SCHEME
 
 SERVICES = ("registry", "photo", "audit", "certificates")
@@ -31,11 +32,14 @@ only its centres. Unknown, expired and revoked keys get 401 `auth.unauthenticate
 403 `auth.scope_missing`.
 
 **Errors** are `application/problem+json` (RFC 9457) with a stable `code`, `title`, `detail`, \
-`message_zh`, `message_en` and, for validation, `errors[]` with one entry per field.
+`message_zh`, `message_en` and, for validation, `errors[]` with one entry per field. Any operation \
+may answer 400, 429, 500 and 503; proxied ones 502/504 too (the service unreachable or late).
 
 **Idempotency**: POST and PUT accept `Idempotency-Key`; a retry with the same key and body within \
 24 hours gets the first answer again (header `Idempotent-Replayed: true`); the same key with another \
-body is 422 `idempotency.key_reused`; while the first is still running, 409 `idempotency.in_flight`.
+body is 422 `idempotency.key_reused`; while the first is still running, 409 `idempotency.in_flight`. \
+A multipart body counts by its parts (field names, values, file names, file contents), so a retry \
+with a new boundary is the same request.
 
 **Rate limits** per key (token bucket) and per client IP for public operations: 429 `rate_limited` \
 with `Retry-After`.
@@ -54,23 +58,34 @@ def load_specs(directory: Path, services: tuple[str, ...] = SERVICES) -> dict[st
     return specs
 
 
-def _as_partner_operation(method: str, operation: dict[str, Any], *, replayable: bool) -> dict[str, Any]:
+def _as_partner_operation(method: str, operation: dict[str, Any], *, service: str) -> dict[str, Any]:
     operation = copy.deepcopy(operation)
-    requirements = operation.get("security")
-    if not requirements:
-        return operation
-    operation["security"] = [
-        {(BEARER_SCHEME if scheme == SECURITY_SCHEME else scheme): scopes for scheme, scopes in req.items()}
-        for req in requirements
-    ]
     responses = operation.setdefault("responses", {})
-    for status, text in (
-        ("401", "No valid API key: missing, unknown, expired or revoked (problem+json)"),
-        ("403", "The key lacks a required scope (problem+json)"),
-        ("429", "Rate limit reached; see Retry-After (problem+json)"),
-    ):
-        responses.setdefault(status, {"description": text, "content": _PROBLEM_REF})
-    if replayable and method in _WRITE_METHODS:
+    # What the gateway itself may answer for any operation it fronts.
+    gateway_statuses = [("429", "Rate limit reached; see Retry-After (problem+json)")]
+    if service != GATEWAY:
+        gateway_statuses += [
+            ("502", "The owning service is not reachable; retry later (problem+json)"),
+            ("504", "The owning service did not answer in time; retry later (problem+json)"),
+        ]
+    requirements = operation.get("security")
+    if requirements:
+        operation["security"] = [
+            {
+                (BEARER_SCHEME if scheme == SECURITY_SCHEME else scheme): scopes
+                for scheme, scopes in req.items()
+            }
+            for req in requirements
+        ]
+        gateway_statuses += [
+            ("401", "No valid API key: missing, unknown, expired or revoked (problem+json)"),
+            ("403", "The key lacks a required scope (problem+json)"),
+        ]
+    for status, text in gateway_statuses:  # the gateway answers these: its wording wins
+        responses[status] = {"description": text, "content": _PROBLEM_REF}
+    # Idempotency-Key replay is done on the proxied services' writes; the gateway's own creates
+    # declare the header themselves.
+    if requirements and service != GATEWAY and method in _WRITE_METHODS:
         parameters = operation.setdefault("parameters", [])
         if not any(p.get("name", "").lower() == "idempotency-key" for p in parameters):
             parameters.append(
@@ -99,26 +114,28 @@ def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             for method, operation in operations.items():
                 if method in merged:
                     raise ValueError(f"{method.upper()} {template} is defined by two services")
-                # Idempotency-Key replay is done on the proxied services' writes.
-                merged[method] = _as_partner_operation(method, operation, replayable=service != GATEWAY)
+                merged[method] = _as_partner_operation(method, operation, service=service)
         for name, schema in spec.get("components", {}).get("schemas", {}).items():
             if name in schemas and schemas[name] != schema:
                 raise ValueError(f"schema {name!r} differs between services; rename it in {service}")
             schemas[name] = schema
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": "GradOps API", "version": "1.0.0", "description": DESCRIPTION},
-        "tags": tags,
-        "paths": {template: dict(sorted(ops.items())) for template, ops in sorted(paths.items())},
-        "components": {
-            "schemas": dict(sorted(schemas.items())),
-            "securitySchemes": {
-                BEARER_SCHEME: {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "An API key from `gradops keys create` or `POST /api/v1/admin/api-keys`. "
-                    "Scopes: " + "; ".join(f"`{name}` {text}" for name, text in SCOPES.items()),
-                }
+    return document_problems(
+        {
+            "openapi": "3.1.0",
+            "info": {"title": "GradOps API", "version": "1.0.0", "description": DESCRIPTION},
+            "tags": tags,
+            "paths": {template: dict(sorted(ops.items())) for template, ops in sorted(paths.items())},
+            "components": {
+                "schemas": dict(sorted(schemas.items())),
+                "securitySchemes": {
+                    BEARER_SCHEME: {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": "An API key from `gradops keys create` or "
+                        "`POST /api/v1/admin/api-keys`. Scopes: "
+                        + "; ".join(f"`{name}` {text}" for name, text in SCOPES.items()),
+                    }
+                },
             },
-        },
-    }
+        }
+    )

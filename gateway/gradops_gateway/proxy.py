@@ -44,8 +44,11 @@ def forwardable(headers: httpx.Headers | list[tuple[str, str]]) -> list[tuple[st
     return [(k, v) for k, v in items if k.lower() not in HOP_BY_HOP]
 
 
-# Never forwarded from the client: the gateway alone speaks for the caller.
-_GATEWAY_OWNED = frozenset({"x-request-id", PRINCIPAL_HEADER.lower(), "authorization"})
+# Never forwarded from the client: the gateway alone speaks for the caller, and says who the client
+# is (after the trusted-proxy rule in gradops_gateway.edges) in a single X-Forwarded-For.
+_GATEWAY_OWNED = frozenset(
+    {"x-request-id", PRINCIPAL_HEADER.lower(), "authorization", "x-forwarded-for", "x-real-ip", "forwarded"}
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,28 @@ class _SlotReleasingStream(httpx.AsyncByteStream):
             await self.inner.aclose()
 
 
+# Bytes a request target may carry as they are; anything else (controls, space, non-ASCII, `#`) is
+# percent-encoded, so whatever the client sent yields a valid upstream URL that decodes the same.
+_TARGET_SAFE = frozenset(
+    b"!$%&'()*+,-./0123456789:;=?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz|~"
+)
+
+
+def _target_bytes(raw: bytes) -> bytes:
+    return b"".join(bytes((b,)) if b in _TARGET_SAFE else b"%%%02X" % b for b in raw)
+
+
+def upstream_url(base: httpx.URL, request: Request) -> httpx.URL:
+    """The service's URL for this request: the path and query exactly as the client encoded them
+    (a decoded `?`, `#` or `%41` in a path segment must not change what the service sees)."""
+    raw_path: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    target = _target_bytes(raw_path.split(b"?", 1)[0])
+    query: bytes = request.scope.get("query_string", b"")
+    if query:
+        target += b"?" + _target_bytes(query)
+    return base.copy_with(raw_path=target)
+
+
 def _has_body(request: Request) -> bool:
     headers = request.headers
     return "transfer-encoding" in headers or headers.get("content-length", "0") not in ("", "0")
@@ -113,7 +138,7 @@ def upstream_request(
         content = request.stream() if _has_body(request) else b""
     return httpx.Request(
         request.method,
-        upstream.base_url.copy_with(path=request.url.path, query=request.url.query.encode() or None),
+        upstream_url(upstream.base_url, request),
         headers=headers,
         content=content,
         extensions={"timeout": upstream.timeout},

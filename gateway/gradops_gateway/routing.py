@@ -57,15 +57,21 @@ class RouteTable:
         self.routes = sorted(routes, key=lambda r: -r.literal_segments)
 
     def match(self, method: str, path: str) -> Match:
-        allowed: set[str] = set()
+        """The operation for (method, path). When the path exists but not with this method, `allowed`
+        lists the methods of the most specific template that matches it (the resource the client
+        named), as `Allow` must; a less specific template may still serve the method itself
+        (`GET /students/imports` is `GET /students/{student_no}`)."""
+        allowed: frozenset[str] | None = None
+        verb = method.upper()
         for route in self.routes:
             if route.pattern.match(path):
-                verb = method.upper()
+                wanted = verb
                 if verb == "HEAD" and "HEAD" not in route.methods and "GET" in route.methods:
-                    verb = "GET"
-                if verb in route.methods:
+                    wanted = "GET"
+                if wanted in route.methods:
                     return Match(
-                        route.service, frozenset(route.methods), route.security[verb], route.template
+                        route.service, frozenset(route.methods), route.security[wanted], route.template
                     )
-                allowed |= route.methods
-        return Match(None, frozenset(allowed))
+                if allowed is None:
+                    allowed = route.methods
+        return Match(None, allowed or frozenset())

@@ -6,7 +6,7 @@ It subclasses the services' settings because the gateway now has the same plumbi
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from gradops_shared.settings import ServiceSettings
@@ -33,6 +33,12 @@ class GatewaySettings(ServiceSettings):
     read_timeout_seconds: float = Field(30.0, gt=0)
     upstream_concurrency: int = Field(
         64, ge=1, le=1000, description="Requests in flight to each service at once; more wait their turn."
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies in front of the gateway (JSON list "
+        'in GRADOPS_GATEWAY_TRUSTED_PROXIES, e.g. ["10.0.0.0/8"]). Only from these is X-Forwarded-For '
+        "believed; by default nobody's, and the socket peer is the client (per-IP limits, logs).",
     )
     bootstrap_api_key: str | None = Field(
         None,
@@ -77,3 +83,11 @@ class GatewaySettings(ServiceSettings):
     webhook_first_retry_seconds: float = Field(10.0, gt=0)
     webhook_max_backoff_seconds: float = Field(3600.0, gt=0)
     webhook_poll_seconds: float = Field(1.0, gt=0, le=60)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        from gradops_gateway.edges import parse_networks
+
+        parse_networks(value)  # raises on a bad entry: fail at start, not at the first request
+        return value

@@ -41,7 +41,17 @@ def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
             if role == "api"
             else create_worker_app(definition, settings, role)
         )
-    uvicorn.run(app, host=host, port=port, log_config=None, access_log=False, timeout_graceful_shutdown=10)
+    # proxy_headers=False: uvicorn would believe X-Forwarded-For from any loopback peer; the gateway
+    # believes it only from GRADOPS_GATEWAY_TRUSTED_PROXIES, and services read the gateway's header.
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+        timeout_graceful_shutdown=10,
+    )
 
 
 def _migrate() -> None:

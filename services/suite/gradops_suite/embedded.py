@@ -234,7 +234,10 @@ def run(port: int, data_dir: Path, host: str = "127.0.0.1") -> None:
     overrides = run_overrides(host, port)
     suite = build_embedded(data_dir, service_overrides=overrides)
     server = uvicorn.Server(
-        uvicorn.Config(suite.gateway, host=host, port=port, log_config=None, access_log=False)
+        # The gateway alone decides whom to believe about the client (GRADOPS_GATEWAY_TRUSTED_PROXIES).
+        uvicorn.Config(
+            suite.gateway, host=host, port=port, log_config=None, access_log=False, proxy_headers=False
+        )
     )
     certificates_settings = suite.services["certificates"].state.settings
     text = banner(host, port, data_dir, suite.bootstrap_api_key, certificates_settings.principal_name)
