@@ -100,6 +100,7 @@ def webhooks_router() -> APIRouter:
     async def create_webhook(body: WebhookCreate, request: Request, principal: Manager) -> dict[str, Any]:
         """Registers a URL for event types. A key bound to centres gets only its centres' students'
         events. The signing secret is in the answer and only there."""
+        await store.check_target(request.app.state, str(body.url))
         async with _db(request).transaction() as session:
             return await store.create_subscription(
                 session,

@@ -24,6 +24,9 @@ FAST_RETRIES: dict[str, object] = {
     "webhook_first_retry_seconds": 0.2,
     "webhook_timeout_seconds": 2.0,
     "webhook_retry_hours": 4 / 3600,  # give up after 4 s
+    # The receiver listens on loopback: allowed by the operator's list, as a partner's intranet
+    # host would be (the default refuses it, see test_webhook_targets).
+    "webhook_allowed_networks": ["127.0.0.1/32"],
 }
 
 

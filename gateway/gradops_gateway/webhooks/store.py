@@ -17,6 +17,7 @@ from gradops_gateway.models import (
     webhook_subscriptions,
 )
 from gradops_gateway.webhooks.signing import new_secret
+from gradops_gateway.webhooks.targets import TargetRefused, guard_of
 from gradops_shared.contracts import EVENT_TYPES, EventEnvelope
 from gradops_shared.errors import InvalidInput, NotFound
 from gradops_shared.principal import Principal
@@ -53,6 +54,14 @@ def _visible(principal: Principal) -> Any:
 
 def _not_found(what: str) -> NotFound:
     return NotFound(f"No webhook {what}.", code="webhook.not_found", message_zh="事件推送订阅不存在")
+
+
+async def check_target(app_state: Any, url: str) -> None:
+    """A 422 for a URL the webhooks may not target (see `targets`), before anything is stored."""
+    try:
+        await guard_of(app_state).check_subscription(url)
+    except TargetRefused as exc:
+        raise exc.problem() from None
 
 
 async def create_subscription(
@@ -264,8 +273,11 @@ async def record_attempt(
     status_code: int | None,
     error: str | None,
     duration_ms: int,
-    next_attempt_at: datetime | None,
+    retry_in: timedelta | None,
 ) -> str:
+    """Logs the attempt and decides what next: delivered on 2xx; otherwise retried `retry_in` after
+    this attempt (recorded on the attempt, so the schedule can be read back) while that is within
+    the delivery's retry window; failed when it is not or when `retry_in` is None (a refused target)."""
     now = datetime.now(UTC)
     attempt = (
         int(
@@ -279,6 +291,14 @@ async def record_attempt(
         )
         + 1
     )
+    ok = status_code is not None and 200 <= status_code < 300
+    next_attempt_at = None if ok or retry_in is None else now + retry_in
+    if ok:
+        status, next_at = "delivered", now
+    elif next_attempt_at is not None and next_attempt_at < delivery["give_up_at"]:
+        status, next_at = "pending", next_attempt_at
+    else:
+        status, next_at, next_attempt_at = "failed", now, None
     await session.execute(
         webhook_attempts.insert().values(
             delivery_id=delivery["id"],
@@ -287,15 +307,9 @@ async def record_attempt(
             status_code=status_code,
             error=error,
             duration_ms=duration_ms,
+            next_attempt_at=next_attempt_at,
         )
     )
-    ok = status_code is not None and 200 <= status_code < 300
-    if ok:
-        status, next_at = "delivered", now
-    elif next_attempt_at is not None and next_attempt_at < delivery["give_up_at"]:
-        status, next_at = "pending", next_attempt_at
-    else:
-        status, next_at = "failed", now
     await session.execute(
         update(deliveries)
         .where(and_(deliveries.c.id == delivery["id"]))
