@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from pydantic import AnyUrl, TypeAdapter, ValidationError
 
 from gradops_shared.errors import InvalidInput
 
@@ -31,9 +32,11 @@ Resolver = Callable[[str, int], Awaitable[list[IPAddress]]]
 # Not flagged by every Python's `ipaddress` (3.11): the shared CGNAT range and IPv6 forms that
 # carry an IPv4 address inside them (NAT64 well-known and local-use prefixes, IPv4-compatible).
 _SHARED = ipaddress.IPv4Network("100.64.0.0/10")
+_RESERVED_V4 = (ipaddress.IPv4Network("0.0.0.0/8"), ipaddress.IPv4Network("192.0.0.0/24"))
 _NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
+_HTTP_URL = TypeAdapter(AnyUrl)
 REASONS_ZH = {
     "loopback": "本机回环地址",
     "private": "内网（私有）地址",
@@ -101,8 +104,11 @@ def forbidden_reason(address: IPAddress) -> str | None:
         return "link_local"
     if address.is_multicast:
         return "multicast"
-    if isinstance(address, ipaddress.IPv4Address) and address in _SHARED:
-        return "private"
+    if isinstance(address, ipaddress.IPv4Address):
+        if any(address in net for net in _RESERVED_V4):  # "this network", IETF protocol assignments
+            return "reserved"
+        if address in _SHARED:
+            return "private"
     if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:
         return "private"
     if address.is_private and not address.is_reserved:
@@ -136,9 +142,11 @@ class TargetPolicy:
     def check_url(self, url: str) -> httpx.URL:
         """Scheme and credentials; the address comes after resolution (`check_addresses`)."""
         try:
-            parsed = httpx.URL(url)
-        except httpx.InvalidURL as exc:
-            raise TargetRefused("webhook.url_invalid", f"Not a usable URL: {exc}", "推送地址无效") from exc
+            # The WHATWG reading (what the API stored): `0177.0.0.1`, `0x7f.1` or `2130706433`
+            # become the address they spell, so the literal is checked without a resolver.
+            parsed = httpx.URL(str(_HTTP_URL.validate_python(url)))
+        except (ValidationError, httpx.InvalidURL) as exc:
+            raise TargetRefused("webhook.url_invalid", "Not a usable http(s) URL.", "推送地址无效") from exc
         if parsed.scheme not in ("http", "https") or not parsed.host:
             raise TargetRefused("webhook.url_invalid", "The URL must be http(s)://host/...", "推送地址无效")
         if parsed.scheme != "https" and not self.allow_http:
