@@ -81,6 +81,7 @@ class WebhookCreate(BaseModel):
     )
     event_types: list[str] = Field(
         min_length=1,
+        max_length=100,
         description='Event types (see openapi/events), or ["*"] for every event.',
         json_schema_extra={"items": {"type": "string", "enum": ["*", *sorted(EVENT_TYPES)]}},
     )

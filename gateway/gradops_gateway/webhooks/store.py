@@ -21,6 +21,7 @@ from gradops_gateway.webhooks.targets import TargetRefused, guard_of
 from gradops_shared.contracts import EVENT_TYPES, EventEnvelope
 from gradops_shared.errors import InvalidInput, NotFound
 from gradops_shared.principal import Principal
+from gradops_shared.text import is_clean_identifier
 
 ALL_EVENTS = "*"
 subs = webhook_subscriptions
@@ -35,7 +36,7 @@ def validate_event_types(event_types: Iterable[str]) -> list[str]:
     chosen = sorted(set(event_types))
     if ALL_EVENTS in chosen:
         return [ALL_EVENTS]
-    unknown = [t for t in chosen if t not in EVENT_TYPES]
+    unknown = [t.encode("unicode_escape").decode()[:100] for t in chosen if t not in EVENT_TYPES][:20]
     if unknown:
         raise InvalidInput(
             f"Unknown event type(s): {', '.join(unknown)}; "
@@ -50,6 +51,25 @@ def validate_event_types(event_types: Iterable[str]) -> list[str]:
 def _visible(principal: Principal) -> Any:
     """Admin keys see every subscription; others only those their own key created."""
     return true() if principal.has("admin") else subs.c.owner_key_id == (principal.key_id or "")
+
+
+def _clean_id(value: str) -> bool:
+    """Ids we hand out are short ASCII (`wh_…`, `dl_…`): anything else (a NUL that PostgreSQL
+    refuses, a control character, megabytes) names nothing and must not reach the database."""
+    return len(value) <= 64 and value.isascii() and is_clean_identifier(value)
+
+
+def _after(cursor: str | None) -> str | None:
+    """The position a `next_cursor` of these lists names (the last id of the previous page)."""
+    if cursor is None:
+        return None
+    if not _clean_id(cursor):
+        raise InvalidInput(
+            "The cursor is not one this endpoint gave out; pass `next_cursor` of the previous page.",
+            code="webhook.cursor_invalid",
+            message_zh="分页游标无效",
+        )
+    return cursor
 
 
 def _not_found(what: str) -> NotFound:
@@ -86,25 +106,30 @@ async def create_subscription(
 async def list_subscriptions(
     session: AsyncSession, principal: Principal, *, limit: int, after: str | None
 ) -> list[dict[str, Any]]:
-    query = select(subs).where(_visible(principal)).order_by(subs.c.id).limit(limit)
+    after = _after(after)
+    query = select(subs).where(_visible(principal), subs.c.active.is_(True)).order_by(subs.c.id).limit(limit)
     if after:
         query = query.where(subs.c.id > after)
     return [dict(r._mapping) for r in (await session.execute(query)).all()]
 
 
 async def get_subscription(
-    session: AsyncSession, principal: Principal, subscription_id: str
+    session: AsyncSession, principal: Principal, subscription_id: str, *, deleted_too: bool = False
 ) -> dict[str, Any]:
+    """A deleted subscription is gone (404) except for its delivery log (`deleted_too`)."""
+    if not _clean_id(subscription_id):
+        raise _not_found(subscription_id.encode("unicode_escape").decode()[:80])
     row = (
         await session.execute(select(subs).where(subs.c.id == subscription_id, _visible(principal)))
     ).first()
-    if row is None:
+    if row is None or not (deleted_too or row.active):
         raise _not_found(subscription_id)
     return dict(row._mapping)
 
 
 async def deactivate_subscription(session: AsyncSession, principal: Principal, subscription_id: str) -> None:
-    await get_subscription(session, principal, subscription_id)
+    """Idempotent: deleting a deleted subscription again is a 204 too (a retried DELETE)."""
+    await get_subscription(session, principal, subscription_id, deleted_too=True)
     await session.execute(update(subs).where(subs.c.id == subscription_id).values(active=False))
 
 
@@ -117,7 +142,8 @@ async def list_deliveries(
     limit: int,
     after: str | None,
 ) -> list[dict[str, Any]]:
-    await get_subscription(session, principal, subscription_id)
+    await get_subscription(session, principal, subscription_id, deleted_too=True)
+    after = _after(after)
     query = (
         select(deliveries)
         .where(deliveries.c.subscription_id == subscription_id)
@@ -141,7 +167,9 @@ def _delivery_out(row: Any) -> dict[str, Any]:
 async def get_delivery(
     session: AsyncSession, principal: Principal, subscription_id: str, delivery_id: str
 ) -> dict[str, Any]:
-    await get_subscription(session, principal, subscription_id)
+    await get_subscription(session, principal, subscription_id, deleted_too=True)
+    if not _clean_id(delivery_id):
+        raise _not_found("delivery " + delivery_id.encode("unicode_escape").decode()[:80])
     row = (
         await session.execute(
             select(deliveries).where(
