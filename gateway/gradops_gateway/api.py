@@ -50,6 +50,12 @@ Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 Admin = Annotated[Principal, gateway_requires("admin")]
 Manager = Annotated[Principal, gateway_requires("webhooks:manage")]
+HookCursor = Annotated[
+    str | None, Query(pattern="^wh_[0-9a-f]{20}$", description="`next_cursor` of the previous page.")
+]
+DeliveryCursor = Annotated[
+    str | None, Query(pattern="^dl_[0-9a-f]{20}$", description="`next_cursor` of the previous page.")
+]
 
 
 def _db(request: Request) -> Database:
@@ -127,6 +133,8 @@ def webhooks_router() -> APIRouter:
         """Registers a URL for event types. A key bound to centres gets only its centres' students'
         events. The signing secret is in the answer and only there."""
 
+        await store.check_target(request.app.state, str(body.url))
+
         async def create() -> Response:
             async with _db(request).transaction() as session:
                 created = await store.create_subscription(
@@ -142,7 +150,7 @@ def webhooks_router() -> APIRouter:
 
     @router.get("", response_model=WebhookPage)
     async def list_webhooks(
-        request: Request, principal: Manager, limit: Limit = 100, cursor: Cursor = None
+        request: Request, principal: Manager, limit: Limit = 100, cursor: HookCursor = None
     ) -> dict[str, Any]:
         async with _db(request).session() as session:
             return _page(await store.list_subscriptions(session, principal, limit=limit, after=cursor), limit)
@@ -154,7 +162,7 @@ def webhooks_router() -> APIRouter:
 
     @router.delete("/{webhook_id}", status_code=204)
     async def delete_webhook(webhook_id: str, request: Request, principal: Manager) -> Response:
-        """Stops deliveries; the delivery log stays readable."""
+        """Stops deliveries; the subscription answers 404 from then on, its delivery log stays readable."""
         async with _db(request).transaction() as session:
             await store.deactivate_subscription(session, principal, webhook_id)
         return Response(status_code=204)
@@ -166,7 +174,7 @@ def webhooks_router() -> APIRouter:
         principal: Manager,
         status: Annotated[str | None, Query(pattern="^(pending|delivered|failed)$")] = None,
         limit: Limit = 100,
-        cursor: Cursor = None,
+        cursor: DeliveryCursor = None,
     ) -> dict[str, Any]:
         async with _db(request).session() as session:
             items = await store.list_deliveries(

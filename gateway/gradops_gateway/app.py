@@ -30,6 +30,7 @@ from gradops_gateway.routing import RouteTable
 from gradops_gateway.settings import GatewaySettings
 from gradops_gateway.timeline.api import timeline_router
 from gradops_gateway.upstream import LeanHTTPTransport
+from gradops_gateway.webhooks.targets import guard_of
 from gradops_gateway.webhooks.worker import WebhookWorker
 from gradops_shared.bus import EventBus
 from gradops_shared.db import Database
@@ -102,7 +103,7 @@ def create_app(
             if settings.webhooks_in_process:
                 if bus is None:
                     raise ValueError("webhooks_in_process needs the event bus")
-                worker = WebhookWorker(db, bus, settings)
+                worker = WebhookWorker(db, bus, settings, guard_of(app.state))
                 await worker.start()
                 stack.push_async_callback(worker.stop)
                 app.state.wake_webhooks = worker.dispatcher.wake

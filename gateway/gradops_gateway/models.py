@@ -117,6 +117,9 @@ webhook_attempts = Table(
     Column("status_code", Integer, nullable=True),
     Column("error", Text, nullable=True),
     Column("duration_ms", Integer, nullable=False),
+    # When the worker scheduled the next attempt (null: delivered, or given up): the backoff
+    # schedule as computed, readable in the delivery log.
+    Column("next_attempt_at", UtcDateTime, nullable=True),
 )
 
 # Which learning centre each student belongs to, from registry events: a centre-bound

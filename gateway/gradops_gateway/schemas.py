@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from gradops_shared.contracts import EVENT_TYPES
 from gradops_shared.principal import SCOPES
+from gradops_shared.text import PlainText
 
 
 class ApiKeyCreate(BaseModel):
@@ -71,11 +73,19 @@ class WebhookCreate(BaseModel):
         },
     )
 
-    url: HttpUrl
-    event_types: list[str] = Field(
-        min_length=1, description='Event types (see openapi/events), or ["*"] for every event.'
+    url: HttpUrl = Field(
+        description="https (http only where the operator allows it, e.g. the embedded default); no "
+        "user:pass@; the host must resolve to public addresses: loopback, private, link-local, "
+        "multicast, reserved and unspecified ones are refused (422 `webhook.url_not_https`, "
+        "`webhook.url_has_credentials`, `webhook.target_forbidden`) unless the operator allow-lists them."
     )
-    description: str | None = Field(None, max_length=500)
+    event_types: list[str] = Field(
+        min_length=1,
+        max_length=100,
+        description='Event types (see openapi/events), or ["*"] for every event.',
+        json_schema_extra={"items": {"type": "string", "enum": ["*", *sorted(EVENT_TYPES)]}},
+    )
+    description: PlainText | None = Field(None, max_length=500)
 
 
 class WebhookOut(BaseModel):
@@ -102,8 +112,14 @@ class DeliveryAttemptOut(BaseModel):
     attempt: int
     attempted_at: datetime
     status_code: int | None
-    error: str | None
+    error: str | None = Field(
+        description="Why it failed: `HTTP <status>`, `timeout after <n> s`, `ConnectError`, "
+        "`refused: webhook.target_forbidden (<class>)`... Never the target's answer."
+    )
     duration_ms: int
+    next_attempt_at: datetime | None = Field(
+        None, description="The retry this attempt scheduled (backoff); null when delivered or given up."
+    )
 
 
 class DeliveryOut(BaseModel):

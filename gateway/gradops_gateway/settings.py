@@ -4,10 +4,12 @@ It subclasses the services' settings because the gateway now has the same plumbi
 (`gateway`: API keys, idempotency records, webhooks) and, for the webhook worker, the event bus.
 """
 
+import json
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
-from pydantic_settings import SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from gradops_shared.settings import ServiceSettings
 
@@ -83,6 +85,32 @@ class GatewaySettings(ServiceSettings):
     webhook_first_retry_seconds: float = Field(10.0, gt=0)
     webhook_max_backoff_seconds: float = Field(3600.0, gt=0)
     webhook_poll_seconds: float = Field(1.0, gt=0, le=60)
+    webhook_allow_http: bool = Field(
+        False,
+        description="Accept http:// webhook URLs. Off: https only (the embedded default turns it on).",
+    )
+    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Host names webhooks may target even when they resolve to loopback, private, "
+        "link-local or reserved addresses (comma-separated or a JSON list).",
+    )
+    webhook_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=list,
+        description="Networks (CIDR, e.g. 10.20.0.0/16 or 127.0.0.1/32) webhooks may target even "
+        "though they are not public (comma-separated or a JSON list).",
+    )
+
+    @field_validator("webhook_allowed_hosts", "webhook_allowed_networks", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            return (
+                json.loads(text)
+                if text.startswith("[")
+                else [v.strip() for v in text.split(",") if v.strip()]
+            )
+        return value
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -34,6 +34,9 @@ async def stack_config(
             ("GRADOPS_GATEWAY_PUBLIC_RATE_LIMIT_BURST", "200"),
             # The CHSI registration export needs the principal's name (the matrix exports a batch).
             ("GRADOPS_CERTIFICATES_PRINCIPAL_NAME", "李校长"),
+            # The webhook tests' receivers listen on loopback over http: allowed here only.
+            ("GRADOPS_GATEWAY_WEBHOOK_ALLOW_HTTP", "true"),
+            ("GRADOPS_GATEWAY_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
         ),
     )
     try:

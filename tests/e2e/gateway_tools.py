@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -54,12 +55,16 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers POST /<name> with the status set for that name (default 200), optionally slowly."""
+    """Answers POST /<name> with the status (default 200) and body set for that name, optionally
+    slowly, or only once the test opens that name's gate (`arrived` counts requests as they come in)."""
 
     base_url: str
     received: list[Received] = field(default_factory=list)
     statuses: dict[str, int] = field(default_factory=dict)
+    bodies: dict[str, bytes] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    arrived: Counter[str] = field(default_factory=Counter)
 
     def url(self, name: str) -> str:
         return f"{self.base_url}/{name}"
@@ -86,9 +91,13 @@ async def webhook_receiver() -> AsyncIterator[Receiver]:
         request = Request(scope, receive)
         body = await request.body()
         name = request.url.path.strip("/")
+        receiver.arrived[name] += 1
         await asyncio.sleep(receiver.delays.get(name, 0))
+        if name in receiver.gates:
+            await receiver.gates[name].wait()
         receiver.received.append(Received(request.url.path, dict(request.headers), body))
-        await Response(status_code=receiver.statuses.get(name, 200))(scope, receive, send)
+        answer = Response(receiver.bodies.get(name, b""), status_code=receiver.statuses.get(name, 200))
+        await answer(scope, receive, send)
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="off"))
     task = asyncio.create_task(server.serve())
@@ -97,5 +106,7 @@ async def webhook_receiver() -> AsyncIterator[Receiver]:
     try:
         yield receiver
     finally:
+        for gate in receiver.gates.values():
+            gate.set()
         server.should_exit = True
         await task

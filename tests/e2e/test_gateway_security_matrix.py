@@ -483,7 +483,11 @@ async def stack_target(stack_config: stack.StackConfig) -> AsyncIterator[Target]
 
 @pytest.fixture(scope="module")
 async def embedded_target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Target]:
-    overrides: dict[str, object] = {"rate_limit_per_second": 1000.0, "rate_limit_burst": 2000}
+    overrides: dict[str, object] = {
+        "rate_limit_per_second": 1000.0,
+        "rate_limit_burst": 2000,
+        "webhook_allowed_networks": ["127.0.0.1/32"],  # the matrix's webhooks point at loopback
+    }
     async with embedded_client(
         tmp_path_factory.mktemp("matrix"),
         gateway_overrides=overrides,

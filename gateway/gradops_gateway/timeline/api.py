@@ -55,7 +55,13 @@ def timeline_router() -> APIRouter:
         principal: Reader,
         limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 100,
         cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
-        type: Annotated[list[str] | None, Query(description="Only these event types (repeat).")] = None,
+        type: Annotated[
+            list[str] | None,
+            Query(
+                description="Only these event types (repeat).",
+                json_schema_extra={"items": {"type": "string", "enum": sorted(EVENT_TYPES)}},
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Everything that happened to the student across services, oldest first: registration,
         status changes, prior-education reviews, identity flags, photos and their reviews, audits,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,9 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_gateway.models import student_centres, timeline_entries
 from gradops_gateway.timeline.summaries import summarise, visible_data
-from gradops_shared.contracts import EventEnvelope
+from gradops_shared.contracts import EVENT_TYPES, EventEnvelope
 from gradops_shared.errors import InvalidInput, NotFound
 from gradops_shared.principal import Principal
+from gradops_shared.text import InvalidCursor, is_clean_identifier
+from gradops_shared.text import decode_cursor as shared_decode_cursor
+from gradops_shared.text import encode_cursor as shared_encode_cursor
 
 entries = timeline_entries
 
@@ -44,23 +46,38 @@ async def record(session: AsyncSession, envelope: EventEnvelope) -> None:
 
 
 def encode_cursor(occurred_at: datetime, entry_id: int) -> str:
-    return base64.urlsafe_b64encode(f"{occurred_at.isoformat()}|{entry_id}".encode()).decode().rstrip("=")
+    return shared_encode_cursor(f"{occurred_at.isoformat()}|{entry_id}")
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, int]:
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, entry_id = raw.split("|")
+        at, entry_id = shared_decode_cursor(cursor).split("|")
         occurred_at = datetime.fromisoformat(at)
         if occurred_at.tzinfo is None:
             raise ValueError("naive")
-        return occurred_at, int(entry_id)
-    except ValueError as exc:
+        position = int(entry_id)
+        if not 0 < position < 2**63:
+            raise ValueError("out of range")
+        return occurred_at, position
+    except (InvalidCursor, ValueError) as exc:
         raise InvalidInput(
             "The cursor is not one this endpoint gave out; pass `next_cursor` of the previous page.",
             code="timeline.cursor_invalid",
             message_zh="分页游标无效",
         ) from exc
+
+
+def check_event_types(event_types: list[str] | None) -> None:
+    unknown = [
+        t.encode("unicode_escape").decode()[:100] for t in sorted(set(event_types or ()) - set(EVENT_TYPES))
+    ]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown event type(s): {', '.join(unknown)}; choose from {', '.join(sorted(EVENT_TYPES))}.",
+            code="timeline.event_type_unknown",
+            message_zh="事件类型无效",
+            extra={"known_event_types": sorted(EVENT_TYPES)},
+        )
 
 
 def student_not_found(student_no: str) -> NotFound:
@@ -83,6 +100,9 @@ async def page(
 ) -> dict[str, Any]:
     """One page in the order things happened (occurred_at, then arrival). A centre-bound key gets
     404 for a student of another centre or whose centre is not known yet."""
+    check_event_types(event_types)
+    if len(student_no) > 64 or not is_clean_identifier(student_no):
+        raise student_not_found(student_no.encode("unicode_escape").decode()[:80])  # no such number
     centre = (
         await session.execute(
             select(student_centres.c.learning_centre).where(student_centres.c.student_no == student_no)

@@ -17,9 +17,11 @@ from gradops_gateway.models import (
     webhook_subscriptions,
 )
 from gradops_gateway.webhooks.signing import new_secret
+from gradops_gateway.webhooks.targets import TargetRefused, guard_of
 from gradops_shared.contracts import EVENT_TYPES, EventEnvelope
 from gradops_shared.errors import InvalidInput, NotFound
 from gradops_shared.principal import Principal
+from gradops_shared.text import is_clean_identifier
 
 ALL_EVENTS = "*"
 subs = webhook_subscriptions
@@ -34,7 +36,7 @@ def validate_event_types(event_types: Iterable[str]) -> list[str]:
     chosen = sorted(set(event_types))
     if ALL_EVENTS in chosen:
         return [ALL_EVENTS]
-    unknown = [t for t in chosen if t not in EVENT_TYPES]
+    unknown = [t.encode("unicode_escape").decode()[:100] for t in chosen if t not in EVENT_TYPES][:20]
     if unknown:
         raise InvalidInput(
             f"Unknown event type(s): {', '.join(unknown)}; "
@@ -51,8 +53,35 @@ def _visible(principal: Principal) -> Any:
     return true() if principal.has("admin") else subs.c.owner_key_id == (principal.key_id or "")
 
 
+def _clean_id(value: str) -> bool:
+    """Ids we hand out are short ASCII (`wh_…`, `dl_…`): anything else (a NUL that PostgreSQL
+    refuses, a control character, megabytes) names nothing and must not reach the database."""
+    return len(value) <= 64 and value.isascii() and is_clean_identifier(value)
+
+
+def _after(cursor: str | None) -> str | None:
+    """The position a `next_cursor` of these lists names (the last id of the previous page)."""
+    if cursor is None:
+        return None
+    if not _clean_id(cursor):
+        raise InvalidInput(
+            "The cursor is not one this endpoint gave out; pass `next_cursor` of the previous page.",
+            code="webhook.cursor_invalid",
+            message_zh="分页游标无效",
+        )
+    return cursor
+
+
 def _not_found(what: str) -> NotFound:
     return NotFound(f"No webhook {what}.", code="webhook.not_found", message_zh="事件推送订阅不存在")
+
+
+async def check_target(app_state: Any, url: str) -> None:
+    """A 422 for a URL the webhooks may not target (see `targets`), before anything is stored."""
+    try:
+        await guard_of(app_state).check_subscription(url)
+    except TargetRefused as exc:
+        raise exc.problem() from None
 
 
 async def create_subscription(
@@ -77,25 +106,30 @@ async def create_subscription(
 async def list_subscriptions(
     session: AsyncSession, principal: Principal, *, limit: int, after: str | None
 ) -> list[dict[str, Any]]:
-    query = select(subs).where(_visible(principal)).order_by(subs.c.id).limit(limit)
+    after = _after(after)
+    query = select(subs).where(_visible(principal), subs.c.active.is_(True)).order_by(subs.c.id).limit(limit)
     if after:
         query = query.where(subs.c.id > after)
     return [dict(r._mapping) for r in (await session.execute(query)).all()]
 
 
 async def get_subscription(
-    session: AsyncSession, principal: Principal, subscription_id: str
+    session: AsyncSession, principal: Principal, subscription_id: str, *, deleted_too: bool = False
 ) -> dict[str, Any]:
+    """A deleted subscription is gone (404) except for its delivery log (`deleted_too`)."""
+    if not _clean_id(subscription_id):
+        raise _not_found(subscription_id.encode("unicode_escape").decode()[:80])
     row = (
         await session.execute(select(subs).where(subs.c.id == subscription_id, _visible(principal)))
     ).first()
-    if row is None:
+    if row is None or not (deleted_too or row.active):
         raise _not_found(subscription_id)
     return dict(row._mapping)
 
 
 async def deactivate_subscription(session: AsyncSession, principal: Principal, subscription_id: str) -> None:
-    await get_subscription(session, principal, subscription_id)
+    """Idempotent: deleting a deleted subscription again is a 204 too (a retried DELETE)."""
+    await get_subscription(session, principal, subscription_id, deleted_too=True)
     await session.execute(update(subs).where(subs.c.id == subscription_id).values(active=False))
 
 
@@ -108,7 +142,8 @@ async def list_deliveries(
     limit: int,
     after: str | None,
 ) -> list[dict[str, Any]]:
-    await get_subscription(session, principal, subscription_id)
+    await get_subscription(session, principal, subscription_id, deleted_too=True)
+    after = _after(after)
     query = (
         select(deliveries)
         .where(deliveries.c.subscription_id == subscription_id)
@@ -132,7 +167,9 @@ def _delivery_out(row: Any) -> dict[str, Any]:
 async def get_delivery(
     session: AsyncSession, principal: Principal, subscription_id: str, delivery_id: str
 ) -> dict[str, Any]:
-    await get_subscription(session, principal, subscription_id)
+    await get_subscription(session, principal, subscription_id, deleted_too=True)
+    if not _clean_id(delivery_id):
+        raise _not_found("delivery " + delivery_id.encode("unicode_escape").decode()[:80])
     row = (
         await session.execute(
             select(deliveries).where(
@@ -264,8 +301,11 @@ async def record_attempt(
     status_code: int | None,
     error: str | None,
     duration_ms: int,
-    next_attempt_at: datetime | None,
+    retry_in: timedelta | None,
 ) -> str:
+    """Logs the attempt and decides what next: delivered on 2xx; otherwise retried `retry_in` after
+    this attempt (recorded on the attempt, so the schedule can be read back) while that is within
+    the delivery's retry window; failed when it is not or when `retry_in` is None (a refused target)."""
     now = datetime.now(UTC)
     attempt = (
         int(
@@ -279,6 +319,14 @@ async def record_attempt(
         )
         + 1
     )
+    ok = status_code is not None and 200 <= status_code < 300
+    next_attempt_at = None if ok or retry_in is None else now + retry_in
+    if ok:
+        status, next_at = "delivered", now
+    elif next_attempt_at is not None and next_attempt_at < delivery["give_up_at"]:
+        status, next_at = "pending", next_attempt_at
+    else:
+        status, next_at, next_attempt_at = "failed", now, None
     await session.execute(
         webhook_attempts.insert().values(
             delivery_id=delivery["id"],
@@ -287,15 +335,9 @@ async def record_attempt(
             status_code=status_code,
             error=error,
             duration_ms=duration_ms,
+            next_attempt_at=next_attempt_at,
         )
     )
-    ok = status_code is not None and 200 <= status_code < 300
-    if ok:
-        status, next_at = "delivered", now
-    elif next_attempt_at is not None and next_attempt_at < delivery["give_up_at"]:
-        status, next_at = "pending", next_attempt_at
-    else:
-        status, next_at = "failed", now
     await session.execute(
         update(deliveries)
         .where(and_(deliveries.c.id == delivery["id"]))

@@ -27,6 +27,7 @@ from gradops_gateway.settings import GatewaySettings
 from gradops_gateway.timeline import store as timeline
 from gradops_gateway.webhooks import store
 from gradops_gateway.webhooks.signing import SIGNATURE_HEADER, backoff_seconds, signature
+from gradops_gateway.webhooks.targets import PinnedTransport, TargetGuard, TargetPolicy, TargetRefused
 from gradops_shared.bus import EventBus
 from gradops_shared.consumer import DLT_SUFFIX, ConsumerRunner, Handler
 from gradops_shared.contracts import EVENT_TYPES, TOPICS, EventData, EventEnvelope, StudentSnapshot
@@ -56,17 +57,26 @@ def topics(settings: GatewaySettings) -> list[str]:
 
 
 class Dispatcher:
-    def __init__(self, db: Database, settings: GatewaySettings) -> None:
+    def __init__(self, db: Database, settings: GatewaySettings, guard: TargetGuard | None = None) -> None:
         self.db = db
         self.settings = settings
+        self.guard = guard or TargetGuard(TargetPolicy.of(settings))
         self.in_flight: Counter[str] = Counter()
         self.tasks: set[asyncio.Task[None]] = set()
         self.sent = 0
         self._wake = asyncio.Event()
+        # Every connection goes through the guard (checked, pinned address); no proxy from the
+        # environment (it would connect on our behalf to wherever the name points), no redirects.
         self.client = httpx.AsyncClient(
+            transport=PinnedTransport(
+                self.guard,
+                httpx.AsyncHTTPTransport(
+                    limits=httpx.Limits(max_connections=settings.webhook_max_in_flight), retries=0
+                ),
+            ),
             timeout=httpx.Timeout(settings.webhook_timeout_seconds),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=settings.webhook_max_in_flight),
+            trust_env=False,
         )
 
     def wake(self) -> None:
@@ -133,17 +143,7 @@ class Dispatcher:
             if delivery["request_id"]:
                 headers["x-request-id"] = delivery["request_id"]
             started = time.perf_counter()
-            status_code: int | None = None
-            error: str | None = None
-            try:
-                response = await self.client.post(delivery["url"], content=body, headers=headers)
-                status_code = response.status_code
-                if not 200 <= status_code < 300:
-                    error = f"HTTP {status_code}: {response.text[:200]}"
-            except httpx.TimeoutException:
-                error = f"timeout after {self.settings.webhook_timeout_seconds:g} s"
-            except httpx.HTTPError as exc:
-                error = f"{type(exc).__name__}: {exc}"[:500]
+            status_code, error, retry = await self._post(delivery["url"], body, headers)
             duration_ms = int((time.perf_counter() - started) * 1000)
             retry_in = backoff_seconds(
                 delivery["attempts"] + 1,
@@ -157,7 +157,7 @@ class Dispatcher:
                     status_code=status_code,
                     error=error,
                     duration_ms=duration_ms,
-                    next_attempt_at=datetime.now(UTC) + timedelta(seconds=retry_in),
+                    retry_in=timedelta(seconds=retry_in) if retry else None,
                 )
             self.sent += 1
             log.info(
@@ -179,6 +179,32 @@ class Dispatcher:
                 del self.in_flight[sub]
             self.wake()  # a slot is free: there may be due work for this subscription
 
+    async def _post(
+        self, url: str, body: bytes, headers: dict[str, str]
+    ) -> tuple[int | None, str | None, bool]:
+        """One attempt: (HTTP status, error, worth retrying). The answer's body is never read: a
+        partner's endpoint (or whatever a URL reaches) must not be able to show us, or the
+        subscriber through the delivery log, anything but its status. The whole attempt, name
+        resolution included, is bounded by the attempt timeout."""
+        timeout = self.settings.webhook_timeout_seconds
+        try:
+            async with asyncio.timeout(timeout):
+                async with self.client.stream("POST", url, content=body, headers=headers) as response:
+                    status = response.status_code
+            return status, None if 200 <= status < 300 else f"HTTP {status}", True
+        except TargetRefused as exc:
+            # Not a partner's outage: retrying cannot help, and must not keep probing the address.
+            log.warning(
+                "webhook_target_refused", url_host=httpx.URL(url).host, code=exc.code, reason=exc.reason
+            )
+            return None, f"refused: {exc.code}" + (f" ({exc.reason})" if exc.reason else ""), False
+        except (TimeoutError, httpx.TimeoutException):
+            return None, f"timeout after {timeout:g} s", True
+        except OSError:
+            return None, "name resolution failed", True  # the partner's DNS may be back later
+        except httpx.HTTPError as exc:
+            return None, type(exc).__name__, True
+
     async def close(self) -> None:
         if self.tasks:
             await asyncio.wait(self.tasks, timeout=self.settings.webhook_timeout_seconds + 1)
@@ -188,7 +214,9 @@ class Dispatcher:
 class WebhookWorker:
     """Consumer + dispatcher, started and stopped together (inside the gateway or its own process)."""
 
-    def __init__(self, db: Database, bus: EventBus, settings: GatewaySettings) -> None:
+    def __init__(
+        self, db: Database, bus: EventBus, settings: GatewaySettings, guard: TargetGuard | None = None
+    ) -> None:
         self.db = db
         self.bus = bus
         self.settings = settings
@@ -205,7 +233,7 @@ class WebhookWorker:
             retry_backoff_seconds=settings.consumer_retry_backoff_seconds,
         )
         self.consumer_worker = BackgroundWorker(CONSUMER_NAME, self.consumer)
-        self.dispatcher = Dispatcher(db, settings)
+        self.dispatcher = Dispatcher(db, settings, guard)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 

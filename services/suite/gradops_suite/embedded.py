@@ -140,6 +140,8 @@ def build_embedded(
         "embedded_bus_path": str(data_dir / "bus.db"),
         # One process: the webhook worker runs beside the gateway, on the same event log.
         "webhooks_in_process": True,
+        # A laptop demo: http partner URLs are fine (private addresses stay refused).
+        "webhook_allow_http": True,
         **(gateway_overrides or {}),
     }
     suite.gateway = create_gateway(
