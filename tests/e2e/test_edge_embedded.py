@@ -162,9 +162,8 @@ async def test_twenty_parallel_webhook_subscriptions_with_one_key_make_one(
     answers = await asyncio.gather(
         *(gateway.post("/api/v1/webhooks", json=body, headers=idem) for _ in range(20))
     )
+    # example.com is public (or does not resolve here): either way the target is accepted.
     statuses = {a.status_code for a in answers}
-    if statuses <= {400, 422}:
-        pytest.skip("webhook target refused here (no DNS?); the API-key test covers the same code path")
     assert statuses <= {201, 409}, statuses
     subscriptions = (await gateway.get("/api/v1/webhooks", params={"limit": 500})).json()["items"]
     assert len([s for s in subscriptions if s["url"] == body["url"]]) == 1
