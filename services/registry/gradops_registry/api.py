@@ -290,7 +290,10 @@ def router() -> APIRouter:
         mask_names: MaskNames = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         cursor: Annotated[
-            str | None, Query(max_length=512, description="next_cursor of the previous page")
+            str | None,
+            Query(
+                max_length=512, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
+            ),
         ] = None,
     ) -> StudentPage:
         settings = _settings(request)
@@ -415,7 +418,10 @@ def router() -> APIRouter:
         principal: Annotated[Principal, requires("registry:read")],
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: Annotated[
-            str | None, Query(max_length=512, description="next_cursor of the previous page")
+            str | None,
+            Query(
+                max_length=512, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
+            ),
         ] = None,
     ) -> StatusChangePage:
         after = _change_cursor(cursor) if cursor is not None else None
