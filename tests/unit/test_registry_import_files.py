@@ -7,11 +7,12 @@ import zipfile
 from datetime import date, datetime
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
-from gradops_registry.imports import _read_xlsx_with_openpyxl, parse_rows, read_table
-from gradops_registry.xlsx import UnreadableSheet, read_first_sheet
-from gradops_shared.errors import InvalidInput
+from gradops_registry.imports import parse_rows, read_table
+from gradops_registry.xlsx import SheetLimits, read_first_sheet
+from gradops_shared.errors import InvalidInput, PayloadTooLarge
+from tests import registry_bombs
 
 HEADER_ZH = "学号,姓名,性别,证件号码,学习中心,层次,学生类别,专业,入学年度学期,学习形式"
 ROW = "2021510001,张三,女,11010519491231002X,5135701,专科,开放教育,机电一体化技术,2021春,业余"
@@ -75,8 +76,28 @@ def _workbook(rows: list[list[object]], *, write_only: bool = False) -> bytes:
     return buffer.getvalue()
 
 
+def _openpyxl_rows(content: bytes) -> list[list[str]]:
+    """The reference: what openpyxl reads, as the text the import works with."""
+    workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+    out = []
+    for row in workbook.worksheets[0].iter_rows(values_only=True):
+        cells = []
+        for value in row:
+            if value is None:
+                cells.append("")
+            elif isinstance(value, datetime):
+                cells.append(value.date().isoformat())
+            elif isinstance(value, float) and value.is_integer():
+                cells.append(str(int(value)))
+            else:
+                cells.append(str(value))
+        out.append(cells)
+    workbook.close()
+    return out
+
+
 @pytest.mark.parametrize("write_only", [False, True])
-def test_the_streaming_xlsx_reader_reads_what_openpyxl_reads(write_only: bool) -> None:
+def test_the_calamine_reader_reads_what_openpyxl_reads(write_only: bool) -> None:
     content = _workbook(
         [
             ["学号", "出生日期", "学制", "班级", "在读", "备注"],
@@ -96,20 +117,71 @@ def test_the_streaming_xlsx_reader_reads_what_openpyxl_reads(write_only: bool) -
         return out
 
     fast = trimmed(read_first_sheet(content))
-    assert fast == trimmed(_read_xlsx_with_openpyxl(content))
+    assert fast == trimmed(_openpyxl_rows(content))
     assert fast[1] == ["2021510001", "1990-05-17", "2.5", "", "True", "张三"]
     assert fast[2][:3] == ["2021510002", "1949-12-31", "3"]
 
 
-def test_a_sheet_the_streaming_reader_cannot_parse_goes_to_openpyxl() -> None:
+def test_a_sheet_that_is_not_xml_is_refused() -> None:
     content = _workbook([["a"]])
     broken = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(content)) as source, zipfile.ZipFile(broken, "w") as target:
         for item in source.infolist():
             data = source.read(item.filename)
             target.writestr(item, b"<not xml" if item.filename.startswith("xl/worksheets/") else data)
-    with pytest.raises(UnreadableSheet):
-        read_first_sheet(broken.getvalue())
-    with pytest.raises(InvalidInput) as raised:  # openpyxl cannot read it either
+    with pytest.raises(InvalidInput) as raised:
         read_table(broken.getvalue())
     assert raised.value.code == "registry.import_malformed"
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("sparse_cell_xfd1048576", "registry.import_too_many_rows"),
+        ("wide_rows_2000x16384", "registry.import_too_many_columns"),
+        ("inflating_part_400mb", "registry.import_part_too_large"),
+        ("lying_size_400mb_declared_1kb", "registry.import_malformed"),
+        ("shared_strings_4m", "registry.import_too_many_shared_strings"),
+        ("many_rows_1m", "registry.import_malformed"),
+        ("many_entries_100k", "registry.import_too_many_entries"),
+        ("missing_sheet_part", "registry.import_sheet_missing"),
+    ],
+)
+def test_every_bomb_is_refused_with_its_code(name: str, code: str) -> None:
+    with pytest.raises((InvalidInput, PayloadTooLarge)) as raised:
+        read_table(registry_bombs.CORPUS[name]())
+    assert raised.value.code == code
+
+
+def test_a_workbook_within_the_limits_is_read_and_one_row_over_is_refused() -> None:
+    limits = SheetLimits(max_rows=3)
+    rows: list[list[object]] = [["学号"], ["0"], ["1"], ["2"]]
+    assert len(read_table(_workbook(rows), limits)) == 4
+    with pytest.raises(PayloadTooLarge) as raised:
+        read_table(_workbook([*rows, ["9"]]), limits)
+    assert raised.value.code == "registry.import_too_many_rows"
+    with pytest.raises(PayloadTooLarge) as raised:
+        read_table(("学号\n" + "1\n" * 4).encode(), limits)
+    assert raised.value.code == "registry.import_too_many_rows"
+    with pytest.raises(PayloadTooLarge) as raised:
+        read_table(("," * 40 + "\n").encode(), limits)
+    assert raised.value.code == "registry.import_too_many_columns"
+
+
+def test_cell_references_out_of_the_usual_order_are_still_bounded() -> None:
+    """`r` not first, or a namespace prefix: the general patterns see the reference."""
+    head = registry_bombs.SHEET_HEAD
+    for cell in (b'<c s="0" r="XFD1"><v>1</v></c>', b'<c  r="A1"><v>1</v></c><c r="A2000000"><v>1</v></c>'):
+        content = registry_bombs.workbook(
+            registry_bombs.deflated(
+                "xl/worksheets/sheet1.xml", head + b"<row>" + cell + b"</row>" + registry_bombs.SHEET_TAIL
+            )
+        )
+        with pytest.raises(PayloadTooLarge):
+            read_table(content)
+    prefixed = (
+        b'<x:worksheet xmlns:x="' + registry_bombs.MAIN.encode() + b'"><x:sheetData><x:row>'
+        b'<x:c r="ZZ1"><x:v>1</x:v></x:c></x:row></x:sheetData></x:worksheet>'
+    )
+    with pytest.raises(PayloadTooLarge):
+        read_table(registry_bombs.workbook(registry_bombs.deflated("xl/worksheets/sheet1.xml", prefixed)))

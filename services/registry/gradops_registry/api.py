@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import base64
-import binascii
-import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
@@ -35,6 +32,7 @@ from gradops_registry.schemas import (
     Status,
     StatusChangeIn,
     StatusChangeOut,
+    StatusChangePage,
     StudentIn,
     StudentOut,
     StudentPage,
@@ -43,6 +41,7 @@ from gradops_registry.settings import RegistrySettings
 from gradops_shared.errors import PROBLEM_RESPONSES, InvalidInput, NotFound, PayloadTooLarge
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
+from gradops_shared.text import InvalidCursor, MultilineText, PlainText, decode_cursor, encode_cursor
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
 OrgCode = Annotated[
@@ -55,9 +54,6 @@ IfMatch = Annotated[
     str | None,
     Header(description="The version you read; a stale one gets 409 registry.version_conflict."),
 ]
-
-
-_CURSOR = re.compile(r"^[0-9A-Za-z]{1,32}$")
 
 
 def _settings(request: Request) -> RegistrySettings:
@@ -192,20 +188,37 @@ def _review_out(student: Student, steps: list[PriorEducationReview]) -> PriorEdu
     )
 
 
-def _encode_cursor(student_no: str) -> str:
-    return base64.urlsafe_b64encode(student_no.encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str) -> str:
-    try:
-        decoded = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-        if _CURSOR.match(decoded):
-            return decoded
-    except (binascii.Error, UnicodeDecodeError):
-        pass
-    raise InvalidInput(
-        "cursor is not one this API returned.", code="registry.cursor_invalid", message_zh="分页游标无效"
+def _cursor_invalid() -> InvalidInput:
+    return InvalidInput(
+        "cursor is not one this API returned.",
+        code="registry.cursor_invalid",
+        message_zh="分页游标无效",
+        extra={
+            "errors": [{"field": "cursor", "in": "query", "type": "invalid", "message": "unknown cursor"}]
+        },
     )
+
+
+def _student_cursor(cursor: str) -> str:
+    """The last student number of the previous page (anything else, non-ASCII included: 422)."""
+    try:
+        position = decode_cursor(cursor)
+    except InvalidCursor:
+        raise _cursor_invalid() from None
+    if not position.isascii() or not position.isalnum() or len(position) > 32:
+        raise _cursor_invalid()
+    return position
+
+
+def _change_cursor(cursor: str) -> int:
+    """The id of the last status change of the previous page."""
+    try:
+        position = decode_cursor(cursor)
+    except InvalidCursor:
+        raise _cursor_invalid() from None
+    if not position.isascii() or not position.isdigit() or len(position) > 18:
+        raise _cursor_invalid()
+    return int(position)
 
 
 async def _read_limited(upload: UploadFile, limit: int, what: str) -> bytes:
@@ -256,18 +269,32 @@ def router() -> APIRouter:
     async def list_students(
         request: Request,
         principal: Annotated[Principal, requires("registry:read")],
-        centre: Annotated[list[str] | None, Query(description="Learning centre code(s)")] = None,
+        centre: Annotated[
+            list[Annotated[str, Query(max_length=32, pattern=r"^[0-9A-Za-z_-]+$")]] | None,
+            Query(description="Learning centre code(s)"),
+        ] = None,
         status: Status | None = None,
         level: Level | None = None,
-        major: str | None = None,
-        enrolment_term: Annotated[str | None, Query(description="2021-spring or 2021春")] = None,
-        class_code: Annotated[str | None, Query(alias="class", description="班级")] = None,
-        name_prefix: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
-        student_no: str | None = None,
-        id_number: Annotated[str | None, Query(description="Exact ID number (matched by keyed hash)")] = None,
+        major: Annotated[PlainText | None, Query(max_length=100)] = None,
+        enrolment_term: Annotated[
+            PlainText | None, Query(max_length=32, description="2021-spring or 2021春")
+        ] = None,
+        class_code: Annotated[
+            PlainText | None, Query(alias="class", max_length=64, description="班级")
+        ] = None,
+        name_prefix: Annotated[PlainText | None, Query(min_length=1, max_length=100)] = None,
+        student_no: Annotated[PlainText | None, Query(max_length=32)] = None,
+        id_number: Annotated[
+            PlainText | None, Query(max_length=32, description="Exact ID number (matched by keyed hash)")
+        ] = None,
         mask_names: MaskNames = False,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        cursor: str | None = None,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=512, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
+            ),
+        ] = None,
     ) -> StudentPage:
         settings = _settings(request)
         centres = principal.centre_filter(centre)
@@ -285,7 +312,7 @@ def router() -> APIRouter:
             student_no=student_no,
             id_number_hash=id_hash,
         )
-        after = _decode_cursor(cursor) if cursor else None
+        after = _student_cursor(cursor) if cursor is not None else None
         async with runtime_from(request).db.session() as session:
             repo = StudentRepository(session)
             found = await repo.search(filters, after=after, limit=limit + 1)
@@ -293,7 +320,7 @@ def router() -> APIRouter:
             page = found[:limit]
             return StudentPage(
                 items=[_student_out(s, principal, settings, mask_names) for s in page],
-                next_cursor=_encode_cursor(page[-1].student_no) if len(found) > limit else None,
+                next_cursor=encode_cursor(page[-1].student_no) if len(found) > limit else None,
                 count=count,
             )
 
@@ -382,15 +409,30 @@ def router() -> APIRouter:
 
     @api.get(
         "/students/{student_no}/status-changes",
-        response_model=list[StatusChangeOut],
-        summary="The student's status history (学籍异动)",
+        response_model=StatusChangePage,
+        summary="The student's status history (学籍异动), oldest first, in cursor pages",
     )
     async def list_status_changes(
-        student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("registry:read")]
-    ) -> list[StatusChangeOut]:
+        student_no: StudentNo,
+        request: Request,
+        principal: Annotated[Principal, requires("registry:read")],
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Annotated[
+            str | None,
+            Query(
+                max_length=512, pattern=r"^[A-Za-z0-9_-]+$", description="next_cursor of the previous page"
+            ),
+        ] = None,
+    ) -> StatusChangePage:
+        after = _change_cursor(cursor) if cursor is not None else None
         async with runtime_from(request).db.session() as session:
             await service.get_student(session, student_no, principal)
-            return [_change_out(c) for c in await StudentRepository(session).status_history(student_no)]
+            found = await StudentRepository(session).status_history(student_no, after=after, limit=limit + 1)
+            page = found[:limit]
+            return StatusChangePage(
+                items=[_change_out(c) for c in page],
+                next_cursor=encode_cursor(str(page[-1].id)) if len(found) > limit else None,
+            )
 
     @api.get(
         "/students/{student_no}/history",
@@ -440,9 +482,9 @@ def router() -> APIRouter:
         notice_date: Annotated[
             date | None, Form(description="flag: date of HQ's notice (default today)")
         ] = None,
-        notes: Annotated[str | None, Form(max_length=2000)] = None,
+        notes: Annotated[MultilineText | None, Form(max_length=2000)] = None,
         evidence_type: Annotated[
-            list[str] | None,
+            list[PlainText] | None,
             Form(
                 description="One per evidence file, same order: registration_record, credential_report, "
                 "overseas_credential, prior_diploma, id_card, identity_consistency_proof"

@@ -8,6 +8,7 @@ batched outbox rows), so 100,000 rows fit in one transaction in well under a min
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import re
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
 
-from openpyxl import load_workbook
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -27,9 +27,9 @@ from gradops_registry.schemas import ImportReport, ImportRowError, ImportRowOutc
 from gradops_registry.service import registry_cipher, snapshot_from_row
 from gradops_registry.settings import RegistrySettings
 from gradops_registry.validation import validate_record
-from gradops_registry.xlsx import UnreadableSheet, read_first_sheet
+from gradops_registry.xlsx import SheetLimits, read_first_sheet
 from gradops_shared.contracts import EventData, StudentRegistered, StudentStatusChanged, StudentUpdated
-from gradops_shared.errors import GradOpsError, InvalidInput
+from gradops_shared.errors import GradOpsError, InvalidInput, PayloadTooLarge
 from gradops_shared.outbox import notify_relay, outbox_rows
 from gradops_shared.principal import Principal
 
@@ -82,10 +82,34 @@ def _refused(detail: str, code: str, zh: str) -> InvalidInput:
     return InvalidInput(detail, code=code, message_zh=zh)
 
 
-def read_table(content: bytes) -> list[list[str]]:
-    """Rows of cells as text (header first), from XLSX (by its magic bytes) or CSV."""
+def limits_of(settings: RegistrySettings) -> SheetLimits:
+    return SheetLimits(
+        max_rows=settings.import_max_rows,
+        max_columns=settings.import_max_columns,
+        max_entries=settings.import_max_xlsx_entries,
+        max_part_bytes=settings.import_max_xlsx_part_bytes,
+        max_total_bytes=settings.import_max_xlsx_total_bytes,
+        max_shared_strings=settings.import_max_shared_strings,
+    )
+
+
+def _too_many_rows(limits: SheetLimits) -> PayloadTooLarge:
+    return PayloadTooLarge(
+        f"The roster has more than {limits.max_rows} rows; split it into several files.",
+        code="registry.import_too_many_rows",
+        message_zh=f"名单超过 {limits.max_rows} 行，请拆分为多个文件",
+    )
+
+
+def read_table(content: bytes, limits: SheetLimits | None = None) -> list[list[str]]:
+    """Rows of cells as text (header first, blank rows dropped), from XLSX (by its magic bytes) or
+    CSV, refused (413) beyond the row and column limits before they are all held."""
+    limits = limits or SheetLimits()
     if content.startswith(_XLSX_MAGIC):
-        return _read_xlsx(content)
+        rows = [row for row in read_first_sheet(content, limits) if any(cell.strip() for cell in row)]
+        if len(rows) > limits.max_rows + 1:
+            raise _too_many_rows(limits)
+        return rows
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = content.decode(encoding)
@@ -96,47 +120,24 @@ def read_table(content: bytes) -> list[list[str]]:
         raise _refused(
             "The file is neither UTF-8 nor GB18030 text.", "registry.import_encoding", "文件编码无法识别"
         )
+    table: list[list[str]] = []
     try:
-        return [row for row in csv.reader(io.StringIO(text, newline="")) if any(cell.strip() for cell in row)]
+        for row in csv.reader(io.StringIO(text, newline="")):
+            if len(row) > limits.max_columns:
+                raise PayloadTooLarge(
+                    f"A row of the roster has more than {limits.max_columns} columns.",
+                    code="registry.import_too_many_columns",
+                    message_zh=f"名单的列数超过 {limits.max_columns} 列",
+                )
+            if any(cell.strip() for cell in row):
+                table.append(row)
+                if len(table) > limits.max_rows + 1:
+                    raise _too_many_rows(limits)
     except csv.Error as exc:
         raise _refused(
             f"The CSV file is malformed: {exc}.", "registry.import_malformed", "CSV 文件格式错误"
         ) from None
-
-
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.date().isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _read_xlsx(content: bytes) -> list[list[str]]:
-    try:
-        rows = read_first_sheet(content)
-    except UnreadableSheet:
-        rows = _read_xlsx_with_openpyxl(content)
-    return [row for row in rows if any(cell.strip() for cell in row)]
-
-
-def _read_xlsx_with_openpyxl(content: bytes) -> list[list[str]]:
-    """The reference reader, for workbooks the streaming one does not understand."""
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except Exception:
-        raise _refused(
-            "The XLSX file cannot be read.", "registry.import_malformed", "XLSX 文件无法读取"
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+    return table
 
 
 @dataclass
@@ -230,20 +231,12 @@ def _validate(row: _Row, shown: dict[str, str], today: date) -> None:
     row.fields["status"] = payload.status
 
 
-async def import_roster(
-    session: AsyncSession,
-    settings: RegistrySettings,
-    principal: Principal,
-    content: bytes,
-    *,
-    dry_run: bool,
-    partial: bool,
-) -> ImportReport:
-    now = datetime.now(UTC)
-    rows, shown = parse_rows(read_table(content))
+def checked_rows(content: bytes, limits: SheetLimits, today: date) -> tuple[list[_Row], dict[str, str]]:
+    """The file's rows, each validated with the PUT rules (no database): runs in a worker thread."""
+    rows, shown = parse_rows(read_table(content, limits))
     seen: dict[str, int] = {}
     for row in rows:
-        _validate(row, shown, now.date())
+        _validate(row, shown, today)
         if row.student_no is not None:
             if row.student_no in seen:
                 row.error(
@@ -254,6 +247,22 @@ async def import_roster(
                 )
             else:
                 seen[row.student_no] = row.line
+    return rows, shown
+
+
+async def import_roster(
+    session: AsyncSession,
+    settings: RegistrySettings,
+    principal: Principal,
+    content: bytes,
+    *,
+    dry_run: bool,
+    partial: bool,
+) -> ImportReport:
+    now = datetime.now(UTC)
+    # Parsing and validating 100,000 rows is seconds of CPU: a worker thread, so the event loop
+    # (every API of the embedded suite) keeps answering meanwhile.
+    rows, shown = await asyncio.to_thread(checked_rows, content, limits_of(settings), now.date())
 
     units = await OrgRepository(session).all_units()
     existing = await StudentRepository(session).get_rows(

@@ -149,8 +149,14 @@ class StudentRepository:
         query = query.order_by(Student.prior_education_deadline, Student.student_no).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
-    async def status_history(self, student_no: str) -> list[StatusChange]:
-        query = select(StatusChange).where(StatusChange.student_no == student_no).order_by(StatusChange.id)
+    async def status_history(
+        self, student_no: str, *, after: int | None = None, limit: int | None = None
+    ) -> list[StatusChange]:
+        """Oldest first; `after` is the id of the last change of the previous page."""
+        query = select(StatusChange).where(StatusChange.student_no == student_no)
+        if after is not None:
+            query = query.where(StatusChange.id > after)
+        query = query.order_by(StatusChange.id).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
     async def review_steps(self, student_no: str) -> list[PriorEducationReview]:

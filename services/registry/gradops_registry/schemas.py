@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from gradops_shared.text import MultilineText, PlainText
+
 Gender = Literal["male", "female"]
 IdType = Literal["resident_id", "passport", "military_officer", "soldier", "other"]
 Level = Literal["junior_college", "bachelor_from_junior_college", "bachelor"]
@@ -57,7 +59,7 @@ class OrgUnitIn(BaseModel):
         extra="forbid", str_strip_whitespace=True, json_schema_extra={"examples": [CENTRE_EXAMPLE]}
     )
 
-    name: str = Field(min_length=1, max_length=200)
+    name: PlainText = Field(min_length=1, max_length=200)
     parent: str | None = Field(None, max_length=32, pattern=_CODE, description="Code of the parent unit.")
     kind: OrgKind = "learning_centre"
 
@@ -81,33 +83,33 @@ class StudentIn(BaseModel):
         json_schema_extra={"examples": [STUDENT_EXAMPLE, STUDENT_FULL_EXAMPLE]},
     )
 
-    name: str = Field(min_length=1, max_length=100)
+    name: PlainText = Field(min_length=1, max_length=100)
     gender: Gender
     birth_date: date | None = None
     id_type: IdType = "resident_id"
-    id_number: str = Field(min_length=4, max_length=32)
+    id_number: PlainText = Field(min_length=4, max_length=32)
     learning_centre: str = Field(min_length=1, max_length=32, pattern=_CODE)
     level: Level
-    category: str = Field(min_length=1, max_length=64, description="学生类别 code or Chinese label")
-    major: str = Field(min_length=1, max_length=100)
-    enrolment_term: str = Field(description="2021-spring | 2021-autumn | 2021春 | 2021秋")
-    study_form: str = Field(min_length=1, max_length=32, description="学习形式 code or Chinese label")
+    category: PlainText = Field(min_length=1, max_length=64, description="学生类别 code or Chinese label")
+    major: PlainText = Field(min_length=1, max_length=100)
+    enrolment_term: PlainText = Field(description="2021-spring | 2021-autumn | 2021春 | 2021秋")
+    study_form: PlainText = Field(min_length=1, max_length=32, description="学习形式 code or Chinese label")
     status: Status | None = Field(
         None,
         description="enrolled when omitted on creation; on an update a different status is applied as "
         "the matching status change (suspend, resume, withdraw, cancel) under the same rules.",
     )
-    former_name: str | None = Field(None, max_length=100)
-    ethnicity: str | None = Field(None, max_length=32)
-    political_status: str | None = Field(None, max_length=32)
-    exam_no: str | None = Field(None, max_length=32, description="考生号")
-    class_code: str | None = Field(None, max_length=64, description="班级")
+    former_name: PlainText | None = Field(None, max_length=100)
+    ethnicity: PlainText | None = Field(None, max_length=32)
+    political_status: PlainText | None = Field(None, max_length=32)
+    exam_no: PlainText | None = Field(None, max_length=32, description="考生号")
+    class_code: PlainText | None = Field(None, max_length=64, description="班级")
     duration_years: float | None = Field(None, gt=0, le=10, description="学制 in years")
-    education_type: str | None = Field(None, max_length=16, description="学历类别 code or label")
+    education_type: PlainText | None = Field(None, max_length=16, description="学历类别 code or label")
     expected_graduation_date: date | None = None
     mobile: str | None = Field(None, max_length=32, pattern=r"^\+?[0-9 -]{5,20}$")
     email: str | None = Field(None, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-    work_unit: str | None = Field(None, max_length=200)
+    work_unit: PlainText | None = Field(None, max_length=200)
     version: int | None = Field(
         None, ge=1, description="Optimistic lock: the version you read (or send If-Match)."
     )
@@ -176,9 +178,11 @@ class StatusChangeIn(BaseModel):
     )
 
     change_type: ChangeType
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: MultilineText = Field(min_length=1, max_length=2000)
     effective_date: date | None = Field(None, description="Defaults to today.")
-    major: str | None = Field(None, min_length=1, max_length=100, description="change_major: the new one")
+    major: PlainText | None = Field(
+        None, min_length=1, max_length=100, description="change_major: the new one"
+    )
     learning_centre: str | None = Field(
         None, min_length=1, max_length=32, pattern=_CODE, description="transfer_centre: the new one"
     )
@@ -195,6 +199,11 @@ class StatusChangeOut(BaseModel):
     effective_date: date
     actor: str
     created_at: datetime
+
+
+class StatusChangePage(BaseModel):
+    items: list[StatusChangeOut] = Field(description="Oldest first.")
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end.")
 
 
 class EvidenceOut(BaseModel):
@@ -251,7 +260,7 @@ class IdentityFlagIn(BaseModel):
 
     in_doubt: bool
     kind: DoubtKind | None = Field(None, description="未通过 failed / 不确定 uncertain / 异常 abnormal")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: MultilineText = Field(min_length=1, max_length=2000)
 
 
 class IdentityFlagOut(BaseModel):

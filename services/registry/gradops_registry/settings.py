@@ -31,3 +31,17 @@ class RegistrySettings(ServiceSettings):
         10 * 1024 * 1024, ge=1024, description="Evidence files above are refused."
     )
     import_batch_rows: int = Field(2000, ge=1, le=50_000, description="Rows per bulk insert of an import.")
+    import_max_rows: int = Field(
+        100_000, ge=1, le=1_000_000, description="Roster rows (header not counted) above are refused (413)."
+    )
+    import_max_columns: int = Field(32, ge=25, le=256, description="Roster columns above are refused (413).")
+    import_max_xlsx_entries: int = Field(64, ge=8, le=10_000, description="Zip entries of an XLSX roster.")
+    import_max_xlsx_part_bytes: int = Field(
+        256 * 1024 * 1024, ge=1024, description="Inflated size of any one part of an XLSX roster."
+    )
+    import_max_xlsx_total_bytes: int = Field(
+        320 * 1024 * 1024, ge=1024, description="Inflated size of all parts of an XLSX roster together."
+    )
+    import_max_shared_strings: int = Field(
+        1_000_000, ge=1, description="Shared strings of an XLSX roster (calamine holds them all)."
+    )
