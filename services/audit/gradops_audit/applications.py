@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -29,6 +30,7 @@ from gradops_audit.service import (
 )
 from gradops_audit.settings import AuditSettings
 from gradops_shared.contracts import EventData
+from gradops_shared.db import Database
 from gradops_shared.errors import Conflict, InvalidInput
 from gradops_shared.outbox import add_events
 from gradops_shared.principal import Principal
@@ -248,6 +250,38 @@ async def run_batch(
     return await audit_applications(
         session, applications, trigger="BatchAuditRun", settings=settings, actor=actor
     )
+
+
+POLL_SECONDS = 0.1
+# How the wait sleeps between looks; a test replaces it to know when the wait has begun.
+pause: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+async def wait_for_newer_audits(
+    db: Database, batch_code: str, student_nos: Sequence[str], wait_seconds: float
+) -> list[str]:
+    """Before a sign-off decides: for each named student whose open application does not pass on
+    its current audit, wait (up to `wait_seconds`) until a newer audit of it is stored, e.g. the
+    re-audit a PhotoApproved event triggers, which on the real stack arrives some time after the
+    approval. Returns the students still waiting when the time ran out. Reads only, in short
+    sessions, so nothing is locked while it waits; the sign-off then decides on what is stored."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    numbers = list(dict.fromkeys(student_nos))
+    async with db.session() as session:
+        found = await AuditRepository(session).batch_applications(batch_code, student_nos=numbers)
+    waiting = {a.student_no: a.last_audit_id for a in found if a.passed is not True}
+    while waiting:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        await pause(min(POLL_SECONDS, remaining))
+        async with db.session() as session:
+            now = await AuditRepository(session).batch_applications(batch_code, student_nos=list(waiting))
+        current = {a.student_no: a.last_audit_id for a in now}
+        # Still open and still on the same audit: keep waiting. A newer audit, pass or fail, decides.
+        waiting = {n: audit for n, audit in waiting.items() if n in current and current[n] == audit}
+    return sorted(waiting)
 
 
 async def sign_off(

@@ -100,11 +100,19 @@ class AuditRepository:
     async def batch(self, code: str) -> Batch | None:
         return await self.session.get(Batch, code)
 
-    async def batches(self) -> list[Batch]:
-        return list(await self.session.scalars(select(Batch).order_by(Batch.code.desc())))
+    async def batches(self, *, before: str | None, limit: int) -> list[Batch]:
+        """Newest first: codes are YYYYMM, so their order is the calendar's."""
+        query = select(Batch)
+        if before is not None:
+            query = query.where(Batch.code < before)
+        return list(await self.session.scalars(query.order_by(Batch.code.desc()).limit(limit)))
+
+    async def count_batches(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Batch)) or 0)
 
     async def rule_set_versions(self) -> list[RuleSetVersion]:
-        return list(await self.session.scalars(select(RuleSetVersion)))
+        query = select(RuleSetVersion).order_by(RuleSetVersion.code, RuleSetVersion.version)
+        return list(await self.session.scalars(query))
 
     async def latest_rule_set_version(self, code: str) -> int:
         latest = await self.session.scalar(
@@ -316,6 +324,27 @@ class AuditRepository:
         if active_only:
             query = query.where(AuditException.revoked_at.is_(None))
         return list(await self.session.scalars(query.order_by(AuditException.granted_at)))
+
+    async def exceptions_page(
+        self, student_no: str, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[AuditException]:
+        """Oldest first, as granted; `after` is the (granted_at, id) of the previous page's last row."""
+        query = select(AuditException).where(AuditException.student_no == student_no)
+        if after is not None:
+            granted, exception_id = after
+            query = query.where(
+                or_(
+                    AuditException.granted_at > granted,
+                    (AuditException.granted_at == granted) & (AuditException.id > exception_id),
+                )
+            )
+        query = query.order_by(AuditException.granted_at, AuditException.id).limit(limit)
+        return list(await self.session.scalars(query))
+
+    async def count_exceptions_of(self, student_no: str) -> int:
+        query = select(func.count()).select_from(AuditException)
+        query = query.where(AuditException.student_no == student_no)
+        return int(await self.session.scalar(query) or 0)
 
     async def active_exceptions(self, numbers: Sequence[str]) -> dict[str, list[AuditException]]:
         found: dict[str, list[AuditException]] = defaultdict(list)
