@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,8 +57,9 @@ class Suite:
             return [row[0] for row in rows]
 
 
-@pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Suite]:
+@asynccontextmanager
+async def embedded_audit(tmp_path: Path) -> AsyncIterator[Suite]:
+    """The embedded suite behind its gateway, HQ's key, and this test's batch open."""
     await asyncio.to_thread(migrate_embedded, tmp_path)
     suite = build_embedded(tmp_path)
     async with (
@@ -72,6 +74,12 @@ async def env(tmp_path: Path) -> AsyncIterator[Suite]:
             await client.put(f"/api/v1/graduation-batches/{BATCH}", json=open_batch_payload())
         ).status_code == 201
         yield Suite(client, suite)
+
+
+@pytest.fixture
+async def env(tmp_path: Path) -> AsyncIterator[Suite]:
+    async with embedded_audit(tmp_path) as suite:
+        yield suite
 
 
 async def approve_graduation_photo(client: httpx.AsyncClient, number: str) -> None:

@@ -19,6 +19,7 @@ from gradops_audit.domain.checks import CATALOGUE
 from gradops_audit.domain.rules import SHIPPED_DEGREE, SHIPPED_GRADUATION, GraduationRules
 from gradops_audit.models import Application, Audit, AuditException, Batch
 from gradops_audit.repository import AuditRepository
+from gradops_audit.schemas import BATCH_CODE_PATTERN
 from gradops_audit.settings import AuditSettings
 from gradops_shared.errors import PROBLEM_RESPONSES, GradOpsError, InvalidInput, NotFound, ServiceUnavailable
 from gradops_shared.logging import current_request_id
@@ -28,7 +29,7 @@ from gradops_shared.text import InvalidCursor, decode_cursor, encode_cursor
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
 BatchCode = Annotated[
-    str, Path(min_length=6, max_length=6, pattern=r"^[0-9]{6}$", description="YYYYMM, e.g. 202307")
+    str, Path(min_length=6, max_length=6, pattern=BATCH_CODE_PATTERN, description="YYYYMM, e.g. 202307")
 ]
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 AuditId = Annotated[str, Path(min_length=36, max_length=36, pattern=UUID_PATTERN)]
@@ -100,7 +101,7 @@ def _time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
 
 
 _SEQ = re.compile(r"[0-9]{1,18}")  # fits a bigint
-_BATCH = re.compile(r"[0-9]{6}")
+_BATCH = re.compile(BATCH_CODE_PATTERN.strip("^$"))
 _TIME_ID = re.compile(r"[0-9T:.+\-]{10,40}\|[0-9a-fA-F-]{36}")
 _RULE_SET_KEY = re.compile(r"[01]\|[a-z0-9][a-z0-9._-]{0,63}\|[0-9]{1,9}")
 

@@ -25,7 +25,8 @@ STUDENT_NO_PATTERN = r"^[0-9A-Za-z]+$"
 StudentNo = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=1, max_length=32, pattern=STUDENT_NO_PATTERN)
 ]
-BatchCodeText = Annotated[str, StringConstraints(strip_whitespace=False, pattern=r"^[0-9]{6}$")]
+BATCH_CODE_PATTERN = r"^[0-9]{4}(0[1-9]|1[0-2])$"  # YYYYMM
+BatchCodeText = Annotated[str, StringConstraints(strip_whitespace=False, pattern=BATCH_CODE_PATTERN)]
 CentreCode = Annotated[
     str, StringConstraints(strip_whitespace=False, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")
 ]
