@@ -139,7 +139,7 @@ async def test_batches_are_validated_and_replaced_by_put(env: Suite) -> None:
     assert_problem(
         await client.put("/api/v1/graduation-batches/202313", json=open_batch_payload()),
         422,
-        "audit.batch_code_format",
+        "request.validation_failed",  # the path's pattern says YYYYMM with a month 01-12
     )
     overlapping = open_batch_payload()
     overlapping["rounds"].append({**overlapping["rounds"][0], "number": 2})
