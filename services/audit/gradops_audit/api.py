@@ -257,6 +257,7 @@ def router() -> APIRouter:
     @api.put(
         "/graduation-batches/{code}",
         response_model=schemas.BatchOut,
+        responses={201: {"model": schemas.BatchOut, "description": "Created"}},
         summary="Create or replace a graduation batch",
     )
     async def put_graduation_batch(
