@@ -104,11 +104,9 @@ async def put_transcript(
     reaudit: bool = True,
 ) -> Transcript:
     _check_transcript(student_no, data)
-    repo = AuditRepository(session)
-    transcript = await repo.transcript(student_no)
-    if transcript is None:
-        transcript = Transcript(student_no=student_no)
-        repo.add(transcript)
+    # Insert-if-absent, then the locked row: two first transcripts of one student at once (a retry,
+    # a bulk PUT next to a single one) make one row, the later one winning, never a duplicate key.
+    transcript = await AuditRepository(session).transcript_for_update(student_no, actor)
     transcript.courses = [c.model_dump(exclude_none=True) for c in data.courses]
     transcript.thesis_score = data.thesis.score if data.thesis else None
     transcript.thesis_similarity = data.thesis.similarity if data.thesis else None

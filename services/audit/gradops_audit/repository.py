@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, Text, bindparam, func, insert, or_, select, text, update
 from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_audit.models import (
@@ -53,6 +55,28 @@ class AuditRepository:
 
     async def transcript(self, student_no: str) -> Transcript | None:
         return await self.session.get(Transcript, student_no)
+
+    async def transcript_for_update(self, student_no: str, actor: str) -> Transcript:
+        """The student's transcript row, created empty if absent, locked for this transaction."""
+        if await self.session.get(Transcript, student_no) is None:
+            dialect = self.session.get_bind().dialect.name
+            insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            await self.session.execute(
+                insert_(Transcript)
+                .values(
+                    student_no=student_no,
+                    courses=[],
+                    source="",
+                    updated_by=actor,
+                    updated_at=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing(index_elements=["student_no"])
+            )
+        transcript = await self.session.get(
+            Transcript, student_no, with_for_update=True, populate_existing=True
+        )
+        assert transcript is not None
+        return transcript
 
     async def students_by_no(self, numbers: Sequence[str]) -> dict[str, KnownStudent]:
         found: dict[str, KnownStudent] = {}
