@@ -171,12 +171,41 @@ async def submit_applications(
         here.passed, here.failed_checks, here.last_audit_id = None, None, None
         new.append(here)
     await session.flush()
-    submitted: list[Any] = [*new, *await repo.insert_applications(fresh)]
+    try:
+        inserted = await repo.insert_applications(fresh)
+    except Exception as exc:
+        if not _unique_violation(exc):
+            raise
+        # Another request applied for one of these students in this batch a moment ago: this one
+        # changes nothing (its transaction rolls back) and may be sent again.
+        raise Conflict(
+            "Another submission for these students was stored at the same time; send this one again.",
+            code="audit.application_concurrent",
+            message_zh="同一批学生的另一申请正在同时提交，请重新提交",
+        ) from exc
+    submitted: list[Any] = [*new, *inserted]
     stats = await audit_applications(
         session, submitted, trigger="ApplicationSubmitted", settings=settings, actor=principal.subject
     )
     result.applications = sorted((_current(a, stats) for a in submitted), key=lambda a: a.seq)
     return result
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    """A duplicate key from PostgreSQL (asyncpg's own error from COPY, or SQLAlchemy's wrapper of it)
+    or SQLite."""
+    for candidate in (
+        exc,
+        getattr(exc, "orig", None),
+        getattr(getattr(exc, "orig", None), "__cause__", None),
+    ):
+        if candidate is None:
+            continue
+        if getattr(candidate, "sqlstate", None) == "23505" or getattr(candidate, "pgcode", None) == "23505":
+            return True
+        if "UNIQUE constraint failed" in str(candidate):
+            return True
+    return False
 
 
 def _current(app: Any, stats: BatchRunStats) -> Any:

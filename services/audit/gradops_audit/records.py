@@ -40,21 +40,21 @@ async def put_batch(
     batches.check_date_rule(code, rule)
     issue_date = batches.check_issue_date(code, rule, data.issue_date)
     cutoff = batches.normalise_term(data.cohort_cutoff_term)
-    repo = AuditRepository(session)
     now = datetime.now(UTC)
-    batch = await repo.batch(code)
-    created = batch is None
-    if batch is None:
-        batch = Batch(code=code, created_at=now)
-        repo.add(batch)
-    batch.name = data.name or f"{code[:4]}年{int(code[4:])}月毕业批次"
-    batch.cohort_cutoff_term = cutoff
-    batch.rounds = [r.model_dump(mode="json") for r in sorted(data.rounds, key=lambda r: r.opens_on)]
-    batch.issue_date = issue_date
-    batch.graduation_date_rule = data.graduation_date_rule
-    batch.fixed_graduation_date = data.graduation_date if data.graduation_date_rule == "fixed" else None
-    batch.updated_by = actor
-    batch.updated_at = now
+    values: dict[str, Any] = {
+        "name": data.name or f"{code[:4]}年{int(code[4:])}月毕业批次",
+        "cohort_cutoff_term": cutoff,
+        "rounds": [r.model_dump(mode="json") for r in sorted(data.rounds, key=lambda r: r.opens_on)],
+        "issue_date": issue_date,
+        "graduation_date_rule": data.graduation_date_rule,
+        "fixed_graduation_date": data.graduation_date if data.graduation_date_rule == "fixed" else None,
+        "updated_by": actor,
+        "updated_at": now,
+    }
+    # Insert-if-absent, then the locked row: two PUTs of a new batch at once create it once.
+    batch, created = await AuditRepository(session).batch_for_update(code, {**values, "created_at": now})
+    for name, value in values.items():
+        setattr(batch, name, value)
     await session.flush()
     return batch, created
 
@@ -161,6 +161,7 @@ async def put_rule_set(
         payload["from_term"] = batches.normalise_term(payload["from_term"])
     GraduationRules.from_data(code, 1, payload)  # same reader the audits use
     repo = AuditRepository(session)
+    await repo.serialise(f"audit.rule_set:{code}")  # two PUTs at once get versions n+1 and n+2
     version = await repo.latest_rule_set_version(code) + 1
     row = RuleSetVersion(
         code=code, version=version, data=payload, created_by=actor, created_at=datetime.now(UTC)

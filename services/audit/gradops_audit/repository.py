@@ -56,6 +56,29 @@ class AuditRepository:
     async def transcript(self, student_no: str) -> Transcript | None:
         return await self.session.get(Transcript, student_no)
 
+    async def serialise(self, key: str) -> None:
+        """Holds a transaction-scoped lock named `key` (PostgreSQL advisory lock) so that writers of
+        the same thing queue instead of meeting as a duplicate key. SQLite begins every transaction
+        IMMEDIATE, which serialises writers already."""
+        if self.on_postgres:
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
+
+    async def batch_for_update(self, code: str, values: dict[str, Any]) -> tuple[Batch, bool]:
+        """The batch row, inserted from `values` if absent, locked; and whether this call created it."""
+        created = False
+        if await self.session.get(Batch, code) is None:
+            dialect = self.session.get_bind().dialect.name
+            insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            result = await self.session.execute(
+                insert_(Batch).values(code=code, **values).on_conflict_do_nothing(index_elements=["code"])
+            )
+            created = bool(getattr(result, "rowcount", 0))
+        batch = await self.session.get(Batch, code, with_for_update=True, populate_existing=True)
+        assert batch is not None
+        return batch, created
+
     async def transcript_for_update(self, student_no: str, actor: str) -> Transcript:
         """The student's transcript row, created empty if absent, locked for this transaction."""
         if await self.session.get(Transcript, student_no) is None:
