@@ -58,6 +58,25 @@ async def test_a_malformed_student_number_in_a_list_is_refused_naming_the_item(e
     assert listed["count"] == 0
 
 
+async def test_the_audit_service_refuses_control_characters_in_every_path_parameter(env: Suite) -> None:
+    # Straight to the service (percent-encoded, as a proxy forwards them): a 422 naming the parameter.
+    paths = {
+        "/api/v1/students/%04x/audit": "student_no",
+        "/api/v1/students/a%00/exceptions": "student_no",
+        "/api/v1/students/2021000001/exceptions/%1b" + "0" * 35: "exception_id",
+        "/api/v1/audits/%1b" + "0" * 35: "audit_id",
+        "/api/v1/graduation-batches/2026%0a2/audits": "code",
+        "/api/v1/rule-sets/r%0d": "code",
+    }
+    async with env.as_centre("5135701") as audit:
+        for path, field in paths.items():
+            method = "DELETE" if "/exceptions/" in path else "PUT" if "/rule-sets/" in path else "GET"
+            answer = await audit.request(
+                method, path, json={"level": "bachelor"} if method == "PUT" else None
+            )
+            assert field in refused_field(answer), path
+
+
 def registry_answering(status: int) -> httpx.MockTransport:
     def answer(request: httpx.Request) -> httpx.Response:
         if status == 0:
