@@ -93,9 +93,14 @@ async def create_student(client: httpx.AsyncClient, number: str | None = None, *
 # Audit (graduation batches and transcripts) --------------------------------------------------
 
 
-def open_batch_payload(today: date | None = None, **overrides: Any) -> dict[str, Any]:
-    """A batch whose first round's application window holds today (quarterly graduation date)."""
+def open_batch_payload(
+    today: date | None = None, *, batch: str | None = None, **overrides: Any
+) -> dict[str, Any]:
+    """A batch whose first round's application window holds today (quarterly graduation date), with
+    the issue date the 2014 rule requires: the graduation date of `batch` (default: open_batch_code)."""
     from datetime import UTC, datetime, timedelta
+
+    from gradops_audit.domain.batches import graduation_date
 
     today = today or datetime.now(UTC).date()
     payload: dict[str, Any] = {
@@ -107,7 +112,7 @@ def open_batch_payload(today: date | None = None, **overrides: Any) -> dict[str,
                 "closes_on": (today + timedelta(days=30)).isoformat(),
             }
         ],
-        "issue_date": (today + timedelta(days=60)).isoformat(),
+        "issue_date": graduation_date(batch or open_batch_code(today)).isoformat(),
         "graduation_date_rule": "quarterly",
     }
     payload.update(overrides)

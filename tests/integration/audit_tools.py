@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
+from gradops_audit.domain.batches import graduation_date
 from gradops_audit.models import Application, Batch, KnownStudent
 from gradops_shared.db import Database
 
@@ -35,7 +36,7 @@ async def seed_open_application(
                             "closes_on": (today + timedelta(days=30)).isoformat(),
                         }
                     ],
-                    issue_date=date(2027, 1, 31),
+                    issue_date=graduation_date(batch_code),
                     graduation_date_rule="quarterly",
                     fixed_graduation_date=None,
                     updated_by="test",

@@ -27,6 +27,42 @@ def test_a_fixed_date_wins_over_the_quarterly_rule() -> None:
     assert batches.batch_graduation_date("202307", rule) == date(2023, 7, 20)
 
 
+@pytest.mark.parametrize(
+    ("batch", "rule", "issued_on"),
+    [
+        ("202312", batches.DateRule("quarterly"), date(2024, 1, 31)),
+        ("202406", batches.DateRule("quarterly"), date(2024, 7, 31)),
+        ("202307", batches.DateRule("fixed", date(2023, 7, 20)), date(2023, 7, 20)),
+    ],
+)
+def test_the_issue_date_is_the_graduation_date_and_defaults_to_it(
+    batch: str, rule: batches.DateRule, issued_on: date
+) -> None:
+    assert batches.check_issue_date(batch, rule, issued_on) == issued_on
+    assert batches.check_issue_date(batch, rule, None) == issued_on
+
+
+@pytest.mark.parametrize(
+    ("batch", "rule", "issued_on"),
+    [
+        ("202406", batches.DateRule("quarterly"), date(2023, 1, 1)),  # accepted before issue 13
+        ("202406", batches.DateRule("quarterly"), date(2024, 7, 30)),
+        ("202403", batches.DateRule("quarterly"), date(2024, 3, 31)),
+        ("202307", batches.DateRule("fixed", date(2023, 7, 20)), date(2023, 7, 31)),
+    ],
+)
+def test_any_other_issue_date_is_refused_with_both_dates_named(
+    batch: str, rule: batches.DateRule, issued_on: date
+) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        batches.check_issue_date(batch, rule, issued_on)
+    assert refused.value.code == "audit.issue_date_mismatch"
+    assert refused.value.extra == {
+        "issue_date": str(issued_on),
+        "graduation_date": str(batches.batch_graduation_date(batch, rule)),
+    }
+
+
 def test_the_quarterly_rule_serves_only_quarter_months_and_a_fixed_rule_needs_its_date() -> None:
     with pytest.raises(InvalidInput) as refused:
         batches.check_date_rule("202307", batches.DateRule("quarterly"))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import base64
+import re
 import time
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 import httpx
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -18,18 +19,34 @@ from gradops_audit.domain.checks import CATALOGUE
 from gradops_audit.domain.rules import SHIPPED_DEGREE, SHIPPED_GRADUATION, GraduationRules
 from gradops_audit.models import Application, Audit, AuditException, Batch
 from gradops_audit.repository import AuditRepository
+from gradops_audit.schemas import BATCH_CODE_PATTERN
 from gradops_audit.settings import AuditSettings
 from gradops_shared.errors import PROBLEM_RESPONSES, GradOpsError, InvalidInput, NotFound, ServiceUnavailable
 from gradops_shared.logging import current_request_id
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, on_behalf_of, requires, sign_principal
 from gradops_shared.runtime import runtime_from
+from gradops_shared.text import InvalidCursor, decode_cursor, encode_cursor
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
 BatchCode = Annotated[
-    str, Path(min_length=6, max_length=6, pattern=r"^[0-9]{6}$", description="YYYYMM, e.g. 202307")
+    str, Path(min_length=6, max_length=6, pattern=BATCH_CODE_PATTERN, description="YYYYMM, e.g. 202307")
 ]
-AuditId = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-fA-F-]{36}$")]
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+AuditId = Annotated[str, Path(min_length=36, max_length=36, pattern=UUID_PATTERN)]
 Limit = Annotated[int, Query(ge=1, le=500)]
+Cursor = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=512,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="`next_cursor` of the previous page (opaque)",
+    ),
+]
+CentreCodes = Annotated[
+    list[Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")]] | None,
+    Query(description="Learning centre code(s)"),
+]
 
 
 class HqOnly(GradOpsError):
@@ -49,19 +66,44 @@ def _hq(principal: Principal) -> None:
         raise HqOnly("Only HQ (a key not bound to learning centres) may do this.")
 
 
-def _cursor(value: str) -> str:
-    return base64.urlsafe_b64encode(value.encode()).decode().rstrip("=")
+def _cursor_invalid() -> InvalidInput:
+    return InvalidInput(
+        "The cursor is not one this API gave.", code="audit.cursor_invalid", message_zh="分页游标无效"
+    )
 
 
-def _uncursor(cursor: str | None) -> str | None:
-    if not cursor:
+def _uncursor(cursor: str | None, shape: re.Pattern[str]) -> str | None:
+    """The position a cursor names, which must have the shape this list's cursors have; 422 otherwise."""
+    if cursor is None:
         return None
     try:
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        position = decode_cursor(cursor)
+    except InvalidCursor as exc:
+        raise _cursor_invalid() from exc
+    if not shape.fullmatch(position):
+        raise _cursor_invalid()
+    return position
+
+
+def _time_cursor(cursor: str | None) -> tuple[datetime, str] | None:
+    """`{ISO time with offset}|{uuid}`: a position in a list ordered by time, then id."""
+    position = _uncursor(cursor, _TIME_ID)
+    if position is None:
+        return None
+    stamp, row_id = position.split("|", 1)
+    try:
+        at = datetime.fromisoformat(stamp)
     except ValueError as exc:
-        raise InvalidInput(
-            "The cursor is not one this API gave.", code="audit.cursor_invalid", message_zh="分页游标无效"
-        ) from exc
+        raise _cursor_invalid() from exc
+    if at.tzinfo is None:
+        raise _cursor_invalid()
+    return at, row_id
+
+
+_SEQ = re.compile(r"[0-9]{1,18}")  # fits a bigint
+_BATCH = re.compile(BATCH_CODE_PATTERN.strip("^$"))
+_TIME_ID = re.compile(r"[0-9T:.+\-]{10,40}\|[0-9a-fA-F-]{36}")
+_RULE_SET_KEY = re.compile(r"[01]\|[a-z0-9][a-z0-9._-]{0,63}\|[0-9]{1,9}")
 
 
 async def _registry_snapshot(
@@ -77,15 +119,24 @@ async def _registry_snapshot(
         ),
     }
     try:
-        response = await client.get(f"/api/v1/students/{student_no}", headers=headers)
+        response = await client.get(f"/api/v1/students/{quote(student_no, safe='')}", headers=headers)
     except httpx.HTTPError as exc:
         raise ServiceUnavailable(
             "The registry could not be reached to check the student.",
             code="audit.registry_unavailable",
             message_zh="暂时无法核对学籍信息，请稍后重试",
         ) from exc
-    if response.status_code == 404:
+    # The registry's answer about this input (unknown, out of reach, malformed) is the client's
+    # business; only the registry failing to answer is an outage worth retrying.
+    if response.status_code in (403, 404):
         return None
+    if response.status_code in (400, 422):
+        raise InvalidInput(
+            f"The registry does not accept student number {student_no!r}.",
+            code="audit.student_no_invalid",
+            message_zh=f"学号 {student_no} 格式无效",
+            extra={"student_no": student_no},
+        )
     if response.status_code != 200:
         raise ServiceUnavailable(
             f"The registry answered {response.status_code}.",
@@ -206,6 +257,7 @@ def router() -> APIRouter:
     @api.put(
         "/graduation-batches/{code}",
         response_model=schemas.BatchOut,
+        responses={201: {"model": schemas.BatchOut, "description": "Created"}},
         summary="Create or replace a graduation batch",
     )
     async def put_graduation_batch(
@@ -230,14 +282,26 @@ def router() -> APIRouter:
 
     @api.get(
         "/graduation-batches",
-        response_model=list[schemas.BatchOut],
-        summary="Every graduation batch, newest first",
+        response_model=schemas.BatchPage,
+        summary="Graduation batches, newest first (cursor pages)",
     )
     async def list_graduation_batches(
-        request: Request, principal: Annotated[Principal, requires("audit:read")]
-    ) -> list[schemas.BatchOut]:
+        request: Request,
+        principal: Annotated[Principal, requires("audit:read")],
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> schemas.BatchPage:
+        before = _uncursor(cursor, _BATCH)
         async with runtime_from(request).db.session() as session:
-            return [batch_out(b) for b in await AuditRepository(session).batches()]
+            repo = AuditRepository(session)
+            rows = await repo.batches(before=before, limit=limit + 1)
+            count = await repo.count_batches()
+        page = rows[:limit]
+        return schemas.BatchPage(
+            items=[batch_out(b) for b in page],
+            next_cursor=encode_cursor(page[-1].code) if len(rows) > limit else None,
+            count=count,
+        )
 
     # transcripts ------------------------------------------------------------------------------
     @api.put(
@@ -380,6 +444,16 @@ def router() -> APIRouter:
                 code="audit.sign_off_target",
                 message_zh="请给出学号列表（student_nos）或 all_passing: true 之一",
             )
+        if body.wait_seconds and body.student_nos is None:
+            raise InvalidInput(
+                "wait_seconds waits for named students: give student_nos with it.",
+                code="audit.sign_off_wait_needs_students",
+                message_zh="等待重新审核（wait_seconds）须与学号列表（student_nos）一起使用",
+            )
+        if body.wait_seconds and body.student_nos is not None:
+            await applications.wait_for_newer_audits(
+                runtime_from(request).db, code, body.student_nos, body.wait_seconds
+            )
         async with runtime_from(request).db.transaction() as session:
             signed, skipped = await applications.sign_off(
                 session, code, body.student_nos, principal.subject, _settings(request)
@@ -396,16 +470,12 @@ def router() -> APIRouter:
         request: Request,
         principal: Annotated[Principal, requires("audit:read")],
         result: Literal["passed", "failed", "deferred"] | None = None,
-        learning_centre: Annotated[list[str] | None, Query()] = None,
+        learning_centre: CentreCodes = None,
         application_type: Literal["graduate", "graduate_with_degree", "defer"] | None = None,
         limit: Limit = 100,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> schemas.BatchAuditPage:
-        after = _uncursor(cursor)
-        if after is not None and not after.isdigit():
-            raise InvalidInput(
-                "The cursor is not one this API gave.", code="audit.cursor_invalid", message_zh="分页游标无效"
-            )
+        after = _uncursor(cursor, _SEQ)
         async with runtime_from(request).db.session() as session:
             await records.get_batch(session, code)
             rows, count = await AuditRepository(session).list_batch_audits(
@@ -439,7 +509,7 @@ def router() -> APIRouter:
                 )
                 for app, audit in page
             ],
-            next_cursor=_cursor(str(page[-1][0].seq)) if len(rows) > limit else None,
+            next_cursor=encode_cursor(str(page[-1][0].seq)) if len(rows) > limit else None,
             count=count,
         )
 
@@ -474,20 +544,9 @@ def router() -> APIRouter:
         principal: Annotated[Principal, requires("audit:read")],
         kind: Literal["application", "what_if", "all"] = "application",
         limit: Limit = 50,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> schemas.AuditPage:
-        before = None
-        raw = _uncursor(cursor)
-        if raw:
-            try:
-                created, audit_id = raw.split("|", 1)
-                before = (datetime.fromisoformat(created), audit_id)
-            except ValueError as exc:
-                raise InvalidInput(
-                    "The cursor is not one this API gave.",
-                    code="audit.cursor_invalid",
-                    message_zh="分页游标无效",
-                ) from exc
+        before = _time_cursor(cursor)
         async with runtime_from(request).db.session() as session:
             await _known_student(request, session, principal, student_no, ask_registry=False)
             repo = AuditRepository(session)
@@ -497,7 +556,7 @@ def router() -> APIRouter:
         page = rows[:limit]
         return schemas.AuditPage(
             items=[audit_out(a) for a in page],
-            next_cursor=_cursor(f"{page[-1].created_at.isoformat()}|{page[-1].id}")
+            next_cursor=encode_cursor(f"{page[-1].created_at.isoformat()}|{page[-1].id}")
             if len(rows) > limit
             else None,
             count=count,
@@ -531,7 +590,7 @@ def router() -> APIRouter:
     )
     async def diff_audits(
         audit_id: AuditId,
-        against: Annotated[str, Query(min_length=36, max_length=36, description="The earlier audit's id")],
+        against: Annotated[str, Query(pattern=UUID_PATTERN, description="The earlier audit's id")],
         request: Request,
         principal: Annotated[Principal, requires("audit:read")],
     ) -> schemas.AuditDiffOut:
@@ -609,18 +668,30 @@ def router() -> APIRouter:
 
     @api.get(
         "/students/{student_no}/exceptions",
-        response_model=list[schemas.ExceptionOut],
-        summary="The student's exceptions, revoked ones included",
+        response_model=schemas.ExceptionPage,
+        summary="The student's exceptions, revoked ones included, oldest first (cursor pages)",
     )
     async def list_exceptions(
-        student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("audit:read")]
-    ) -> list[schemas.ExceptionOut]:
+        student_no: StudentNo,
+        request: Request,
+        principal: Annotated[Principal, requires("audit:read")],
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> schemas.ExceptionPage:
+        after = _time_cursor(cursor)
         async with runtime_from(request).db.session() as session:
             await _known_student(request, session, principal, student_no, ask_registry=False)
-            return [
-                exception_out(e)
-                for e in await AuditRepository(session).exceptions_of(student_no, active_only=False)
-            ]
+            repo = AuditRepository(session)
+            rows = await repo.exceptions_page(student_no, after=after, limit=limit + 1)
+            count = await repo.count_exceptions_of(student_no)
+        page = rows[:limit]
+        return schemas.ExceptionPage(
+            items=[exception_out(e) for e in page],
+            next_cursor=encode_cursor(f"{page[-1].granted_at.isoformat()}|{page[-1].id}")
+            if len(rows) > limit
+            else None,
+            count=count,
+        )
 
     @api.delete(
         "/students/{student_no}/exceptions/{exception_id}",
@@ -644,12 +715,17 @@ def router() -> APIRouter:
     # rule sets --------------------------------------------------------------------------------
     @api.get(
         "/rule-sets",
-        response_model=list[schemas.RuleSetOut],
-        summary="Graduation and degree rule sets, every version",
+        response_model=schemas.RuleSetPage,
+        summary="Graduation rule sets, then degree rule sets, every version, by code and version "
+        "(cursor pages)",
     )
     async def list_rule_sets(
-        request: Request, principal: Annotated[Principal, requires("audit:read")]
-    ) -> list[schemas.RuleSetOut]:
+        request: Request,
+        principal: Annotated[Principal, requires("audit:read")],
+        limit: Limit = 100,
+        cursor: Cursor = None,
+    ) -> schemas.RuleSetPage:
+        after = _uncursor(cursor, _RULE_SET_KEY)
         settings = _settings(request)
         async with runtime_from(request).db.session() as session:
             stored = await AuditRepository(session).rule_set_versions()
@@ -685,7 +761,23 @@ def router() -> APIRouter:
             )
             for d in SHIPPED_DEGREE
         ]
-        return out
+
+        def key(r: schemas.RuleSetOut) -> tuple[int, str, int]:
+            return (0 if r.kind == "graduation" else 1, r.code, r.version)
+
+        def spelled(k: tuple[int, str, int]) -> str:
+            return f"{k[0]}|{k[1]}|{k[2]}"
+
+        ordered = sorted(out, key=key)
+        if after is not None:
+            kind, code, version = after.split("|")
+            ordered = [r for r in ordered if key(r) > (int(kind), code, int(version))]
+        page = ordered[:limit]
+        return schemas.RuleSetPage(
+            items=page,
+            next_cursor=encode_cursor(spelled(key(page[-1]))) if len(ordered) > limit else None,
+            count=len(out),
+        )
 
     @api.put(
         "/rule-sets/{code}",

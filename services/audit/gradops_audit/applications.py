@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -29,6 +30,7 @@ from gradops_audit.service import (
 )
 from gradops_audit.settings import AuditSettings
 from gradops_shared.contracts import EventData
+from gradops_shared.db import Database
 from gradops_shared.errors import Conflict, InvalidInput
 from gradops_shared.outbox import add_events
 from gradops_shared.principal import Principal
@@ -169,12 +171,41 @@ async def submit_applications(
         here.passed, here.failed_checks, here.last_audit_id = None, None, None
         new.append(here)
     await session.flush()
-    submitted: list[Any] = [*new, *await repo.insert_applications(fresh)]
+    try:
+        inserted = await repo.insert_applications(fresh)
+    except Exception as exc:
+        if not _unique_violation(exc):
+            raise
+        # Another request applied for one of these students in this batch a moment ago: this one
+        # changes nothing (its transaction rolls back) and may be sent again.
+        raise Conflict(
+            "Another submission for these students was stored at the same time; send this one again.",
+            code="audit.application_concurrent",
+            message_zh="同一批学生的另一申请正在同时提交，请重新提交",
+        ) from exc
+    submitted: list[Any] = [*new, *inserted]
     stats = await audit_applications(
         session, submitted, trigger="ApplicationSubmitted", settings=settings, actor=principal.subject
     )
     result.applications = sorted((_current(a, stats) for a in submitted), key=lambda a: a.seq)
     return result
+
+
+def _unique_violation(exc: BaseException) -> bool:
+    """A duplicate key from PostgreSQL (asyncpg's own error from COPY, or SQLAlchemy's wrapper of it)
+    or SQLite."""
+    for candidate in (
+        exc,
+        getattr(exc, "orig", None),
+        getattr(getattr(exc, "orig", None), "__cause__", None),
+    ):
+        if candidate is None:
+            continue
+        if getattr(candidate, "sqlstate", None) == "23505" or getattr(candidate, "pgcode", None) == "23505":
+            return True
+        if "UNIQUE constraint failed" in str(candidate):
+            return True
+    return False
 
 
 def _current(app: Any, stats: BatchRunStats) -> Any:
@@ -248,6 +279,38 @@ async def run_batch(
     return await audit_applications(
         session, applications, trigger="BatchAuditRun", settings=settings, actor=actor
     )
+
+
+POLL_SECONDS = 0.1
+# How the wait sleeps between looks; a test replaces it to know when the wait has begun.
+pause: Callable[[float], Awaitable[None]] = asyncio.sleep
+
+
+async def wait_for_newer_audits(
+    db: Database, batch_code: str, student_nos: Sequence[str], wait_seconds: float
+) -> list[str]:
+    """Before a sign-off decides: for each named student whose open application does not pass on
+    its current audit, wait (up to `wait_seconds`) until a newer audit of it is stored, e.g. the
+    re-audit a PhotoApproved event triggers, which on the real stack arrives some time after the
+    approval. Returns the students still waiting when the time ran out. Reads only, in short
+    sessions, so nothing is locked while it waits; the sign-off then decides on what is stored."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + wait_seconds
+    numbers = list(dict.fromkeys(student_nos))
+    async with db.session() as session:
+        found = await AuditRepository(session).batch_applications(batch_code, student_nos=numbers)
+    waiting = {a.student_no: a.last_audit_id for a in found if a.passed is not True}
+    while waiting:
+        remaining = deadline - loop.time()
+        if remaining <= 0:
+            break
+        await pause(min(POLL_SECONDS, remaining))
+        async with db.session() as session:
+            now = await AuditRepository(session).batch_applications(batch_code, student_nos=list(waiting))
+        current = {a.student_no: a.last_audit_id for a in now}
+        # Still open and still on the same audit: keep waiting. A newer audit, pass or fail, decides.
+        waiting = {n: audit for n, audit in waiting.items() if n in current and current[n] == audit}
+    return sorted(waiting)
 
 
 async def sign_off(

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, Text, bindparam, func, insert, or_, select, text, update
 from sqlalchemy import cast as cast_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_audit.models import (
@@ -53,6 +55,51 @@ class AuditRepository:
 
     async def transcript(self, student_no: str) -> Transcript | None:
         return await self.session.get(Transcript, student_no)
+
+    async def serialise(self, key: str) -> None:
+        """Holds a transaction-scoped lock named `key` (PostgreSQL advisory lock) so that writers of
+        the same thing queue instead of meeting as a duplicate key. SQLite begins every transaction
+        IMMEDIATE, which serialises writers already."""
+        if self.on_postgres:
+            await self.session.execute(
+                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            )
+
+    async def batch_for_update(self, code: str, values: dict[str, Any]) -> tuple[Batch, bool]:
+        """The batch row, inserted from `values` if absent, locked; and whether this call created it."""
+        created = False
+        if await self.session.get(Batch, code) is None:
+            dialect = self.session.get_bind().dialect.name
+            insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            result = await self.session.execute(
+                insert_(Batch).values(code=code, **values).on_conflict_do_nothing(index_elements=["code"])
+            )
+            created = bool(getattr(result, "rowcount", 0))
+        batch = await self.session.get(Batch, code, with_for_update=True, populate_existing=True)
+        assert batch is not None
+        return batch, created
+
+    async def transcript_for_update(self, student_no: str, actor: str) -> Transcript:
+        """The student's transcript row, created empty if absent, locked for this transaction."""
+        if await self.session.get(Transcript, student_no) is None:
+            dialect = self.session.get_bind().dialect.name
+            insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            await self.session.execute(
+                insert_(Transcript)
+                .values(
+                    student_no=student_no,
+                    courses=[],
+                    source="",
+                    updated_by=actor,
+                    updated_at=datetime.now(UTC),
+                )
+                .on_conflict_do_nothing(index_elements=["student_no"])
+            )
+        transcript = await self.session.get(
+            Transcript, student_no, with_for_update=True, populate_existing=True
+        )
+        assert transcript is not None
+        return transcript
 
     async def students_by_no(self, numbers: Sequence[str]) -> dict[str, KnownStudent]:
         found: dict[str, KnownStudent] = {}
@@ -100,11 +147,19 @@ class AuditRepository:
     async def batch(self, code: str) -> Batch | None:
         return await self.session.get(Batch, code)
 
-    async def batches(self) -> list[Batch]:
-        return list(await self.session.scalars(select(Batch).order_by(Batch.code.desc())))
+    async def batches(self, *, before: str | None, limit: int) -> list[Batch]:
+        """Newest first: codes are YYYYMM, so their order is the calendar's."""
+        query = select(Batch)
+        if before is not None:
+            query = query.where(Batch.code < before)
+        return list(await self.session.scalars(query.order_by(Batch.code.desc()).limit(limit)))
+
+    async def count_batches(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(Batch)) or 0)
 
     async def rule_set_versions(self) -> list[RuleSetVersion]:
-        return list(await self.session.scalars(select(RuleSetVersion)))
+        query = select(RuleSetVersion).order_by(RuleSetVersion.code, RuleSetVersion.version)
+        return list(await self.session.scalars(query))
 
     async def latest_rule_set_version(self, code: str) -> int:
         latest = await self.session.scalar(
@@ -316,6 +371,27 @@ class AuditRepository:
         if active_only:
             query = query.where(AuditException.revoked_at.is_(None))
         return list(await self.session.scalars(query.order_by(AuditException.granted_at)))
+
+    async def exceptions_page(
+        self, student_no: str, *, after: tuple[datetime, str] | None, limit: int
+    ) -> list[AuditException]:
+        """Oldest first, as granted; `after` is the (granted_at, id) of the previous page's last row."""
+        query = select(AuditException).where(AuditException.student_no == student_no)
+        if after is not None:
+            granted, exception_id = after
+            query = query.where(
+                or_(
+                    AuditException.granted_at > granted,
+                    (AuditException.granted_at == granted) & (AuditException.id > exception_id),
+                )
+            )
+        query = query.order_by(AuditException.granted_at, AuditException.id).limit(limit)
+        return list(await self.session.scalars(query))
+
+    async def count_exceptions_of(self, student_no: str) -> int:
+        query = select(func.count()).select_from(AuditException)
+        query = query.where(AuditException.student_no == student_no)
+        return int(await self.session.scalar(query) or 0)
 
     async def active_exceptions(self, numbers: Sequence[str]) -> dict[str, list[AuditException]]:
         found: dict[str, list[AuditException]] = defaultdict(list)

@@ -1,13 +1,87 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    JsonValue,
+    StringConstraints,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
+
+from gradops_shared.text import control_character
 
 ApplicationType = Literal["graduate", "graduate_with_degree", "defer"]
 CourseCategory = Literal["required", "elective", "practice", "thesis"]
-StudentNoField = Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$")
+
+# Identifiers are matched as sent (no stripping), so the schema's pattern is exactly what is accepted.
+STUDENT_NO_PATTERN = r"^[0-9A-Za-z]+$"
+StudentNo = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=1, max_length=32, pattern=STUDENT_NO_PATTERN)
+]
+BATCH_CODE_PATTERN = r"^[0-9]{4}(0[1-9]|1[0-2])$"  # YYYYMM
+BatchCodeText = Annotated[str, StringConstraints(strip_whitespace=False, pattern=BATCH_CODE_PATTERN)]
+CentreCode = Annotated[
+    str, StringConstraints(strip_whitespace=False, min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")
+]
+
+# What gradops_shared.text refuses (as PlainText / MultilineText do), spelled as JSON-schema patterns
+# so that a client (or a fuzzer) reads from the schema what the server accepts.
+_CONTROL = r"\x00-\x1f\x7f-\x9f\u2028\u2029"
+_CONTROL_MULTILINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+_BLANK = r" \xa0\u1680\u2000-\u200a\u202f\u205f\u3000"  # what str.strip() removes, controls aside
+ONE_LINE = f"^[^{_CONTROL}]*$"
+ONE_LINE_NOT_BLANK = f"^[^{_CONTROL}]*[^{_CONTROL}{_BLANK}][^{_CONTROL}]*$"
+MULTI_LINE = f"^[^{_CONTROL_MULTILINE}]*$"
+MULTI_LINE_NOT_BLANK = f"^[^{_CONTROL_MULTILINE}]*[^{_CONTROL}{_BLANK}][^{_CONTROL_MULTILINE}]*$"
+
+
+class _SchemaPattern:
+    """Adds a `pattern` to a field's JSON schema only (the validator in front of it does the work)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.pattern = pattern
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
+
+
+def _one_line(value: object) -> object:
+    # Checked as sent, before the models trim whitespace: a tab or CR at either end is refused too.
+    found = isinstance(value, str) and control_character(value)
+    if found:
+        raise ValueError(f"must not contain control characters (found {found})")
+    return value
+
+
+def _multi_line(value: object) -> object:
+    found = isinstance(value, str) and control_character(value, multiline=True)
+    if found:
+        raise ValueError(f"must not contain control characters (found {found})")
+    return value
+
+
+Line = Annotated[str, BeforeValidator(_one_line), _SchemaPattern(ONE_LINE)]
+"""One line typed by a person or a partner: no control characters (422 naming the field)."""
+RequiredLine = Annotated[str, BeforeValidator(_one_line), _SchemaPattern(ONE_LINE_NOT_BLANK)]
+"""As Line, and not blank once trimmed."""
+Paragraph = Annotated[str, BeforeValidator(_multi_line), _SchemaPattern(MULTI_LINE)]
+RequiredParagraph = Annotated[str, BeforeValidator(_multi_line), _SchemaPattern(MULTI_LINE_NOT_BLANK)]
+
+
+# Seconds. Well under the gateway's 30 s upstream read timeout, so the sign-off after the wait still
+# answers through it.
+MAX_SIGN_OFF_WAIT = 20.0
 
 
 class _In(BaseModel):
@@ -39,12 +113,17 @@ BATCH_EXAMPLE: dict[str, JsonValue] = {
 class BatchIn(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [BATCH_EXAMPLE]})
 
-    name: str = Field("", max_length=100)
-    cohort_cutoff_term: str = Field(
-        description="Students enrolled in this term or earlier (2021-spring | 2021春)."
+    name: Line = Field("", max_length=100)
+    cohort_cutoff_term: RequiredLine = Field(
+        max_length=16, description="Students enrolled in this term or earlier (2021-spring | 2021春)."
     )
     rounds: list[RoundIn] = Field(min_length=1, max_length=12)
-    issue_date: date = Field(description="The certificate issue date of the whole batch.")
+    issue_date: date | None = Field(
+        None,
+        description="The certificate issue date of the whole batch. It must equal the graduation date "
+        "(教学〔2014〕11号 art. 18: the issue date is the day CHSI shows the record); omitted, it is "
+        "that date.",
+    )
     graduation_date_rule: Literal["quarterly", "fixed"] = Field(
         "quarterly",
         description="quarterly: Dec/Mar batches → 31 Jan, Jun/Sep → 31 Jul; fixed: `graduation_date`.",
@@ -68,8 +147,8 @@ class BatchOut(BaseModel):
 
 
 class CourseIn(_In):
-    code: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
+    code: RequiredLine = Field(min_length=1, max_length=64)
+    name: RequiredLine = Field(min_length=1, max_length=200)
     credits: float = Field(ge=0, le=100)
     category: CourseCategory
     score: float | None = Field(None, ge=0, le=100)
@@ -83,7 +162,7 @@ class ThesisIn(_In):
 
 
 class DegreeEnglishIn(_In):
-    exam: str = Field(
+    exam: RequiredLine = Field(
         min_length=1,
         max_length=40,
         description="ouc_degree_english | adult_degree_english | pets3 | cet4 | …",
@@ -108,11 +187,11 @@ class TranscriptIn(_In):
     courses: list[CourseIn] = Field(default_factory=list, max_length=500)
     thesis: ThesisIn | None = None
     degree_english: DegreeEnglishIn | None = None
-    source: str = Field("lms", max_length=100, description="Which platform sent it.")
+    source: Line = Field("lms", max_length=100, description="Which platform sent it.")
 
 
 class TranscriptItemIn(TranscriptIn):
-    student_no: str = StudentNoField
+    student_no: StudentNo
 
 
 class TranscriptBulkIn(_In):
@@ -138,10 +217,10 @@ class TranscriptBulkOut(BaseModel):
 
 
 class SelectionIn(_In):
-    enrolment_terms: list[str] | None = Field(
+    enrolment_terms: list[Annotated[RequiredLine, Field(max_length=16)]] | None = Field(
         None, max_length=50, description="Only these terms (within the cohort)."
     )
-    learning_centres: list[str] | None = Field(None, max_length=500)
+    learning_centres: list[CentreCode] | None = Field(None, max_length=500)
     meets_graduation_conditions: bool | None = Field(
         None, description="满足毕业条件: credits, courses, practice, thesis."
     )
@@ -157,11 +236,11 @@ class ApplicationsIn(_In):
     model_config = ConfigDict(json_schema_extra={"examples": [APPLICATION_EXAMPLE]})
 
     type: ApplicationType
-    student_nos: list[str] | None = Field(None, min_length=1, max_length=5000)
+    student_nos: list[StudentNo] | None = Field(None, min_length=1, max_length=5000)
     selection: SelectionIn | None = Field(
         None, description="Instead of student_nos: every student of the cohort that fits."
     )
-    secondary_vocational_proof: str | None = Field(
+    secondary_vocational_proof: Line | None = Field(
         None,
         max_length=200,
         description="中高衔接: the secondary-vocational diploma number (or other proof).",
@@ -307,8 +386,16 @@ class AuditRunOut(BaseModel):
 
 
 class SignOffIn(_In):
-    student_nos: list[str] | None = Field(None, min_length=1, max_length=5000)
+    student_nos: list[StudentNo] | None = Field(None, min_length=1, max_length=5000)
     all_passing: bool = Field(False, description="Sign off every passing open application of the batch.")
+    wait_seconds: float = Field(
+        0,
+        ge=0,
+        le=MAX_SIGN_OFF_WAIT,
+        description="With student_nos: for a student whose current audit does not pass, wait up to this "
+        "long for a newer audit (e.g. the re-audit a PhotoApproved event triggers) before deciding. "
+        "0: decide on the audits as they stand.",
+    )
 
 
 class SignOffOut(BaseModel):
@@ -323,19 +410,21 @@ class SignOffOut(BaseModel):
 
 class ExceptionIn(_In):
     kind: Literal["waive_check", "substitute_course"]
-    check_code: str | None = Field(
+    check_code: Line | None = Field(
         None, max_length=64, description="waive_check: the check, e.g. audit.credits_practice"
     )
-    course_code: str | None = Field(None, max_length=64, description="substitute_course: the required course")
-    substitute_code: str | None = Field(
+    course_code: Line | None = Field(
+        None, max_length=64, description="substitute_course: the required course"
+    )
+    substitute_code: Line | None = Field(
         None, max_length=64, description="substitute_course: the course that counts for it"
     )
     scope: Literal["student", "batch"] = Field(
         "student", description="student: every audit; batch: one batch only"
     )
-    batch_code: str | None = Field(None, min_length=6, max_length=6)
-    approver: str = Field(min_length=1, max_length=100, description="Who approved it (审批人)")
-    reason: str = Field(min_length=1, max_length=500)
+    batch_code: BatchCodeText | None = None
+    approver: RequiredLine = Field(min_length=1, max_length=100, description="Who approved it (审批人)")
+    reason: RequiredParagraph = Field(min_length=1, max_length=500)
 
 
 class ExceptionOut(BaseModel):
@@ -357,10 +446,10 @@ class ExceptionOut(BaseModel):
 
 
 class WhatIfIn(_In):
-    major: str | None = Field(None, max_length=100, description="Another major (转专业)")
+    major: Line | None = Field(None, max_length=100, description="Another major (转专业)")
     level: Literal["junior_college", "bachelor_from_junior_college", "bachelor"] | None = None
-    category: str | None = Field(None, max_length=64)
-    enrolment_term: str | None = None
+    category: Line | None = Field(None, max_length=64)
+    enrolment_term: Line | None = Field(None, max_length=16)
     courses: list[CourseIn] = Field(
         default_factory=list, max_length=200, description="Future grades: add or replace by code"
     )
@@ -371,17 +460,19 @@ class WhatIfIn(_In):
 
 class RuleSetIn(_In):
     level: Literal["junior_college", "bachelor_from_junior_college", "bachelor"]
-    category: str | None = Field(None, max_length=64)
-    major: str | None = Field(None, max_length=100)
-    from_term: str | None = Field(None, description="Cohorts enrolled in this term or later")
+    category: Line | None = Field(None, max_length=64)
+    major: Line | None = Field(None, max_length=100)
+    from_term: Line | None = Field(None, max_length=16, description="Cohorts enrolled in this term or later")
     min_total_credits: float = Field(0, ge=0, le=400)
-    min_credits: dict[CourseCategory, float] = Field(default_factory=dict)
-    required_courses: list[str] = Field(default_factory=list, max_length=200)
+    min_credits: dict[CourseCategory, Annotated[float, Field(ge=0, le=400)]] = Field(default_factory=dict)
+    required_courses: list[Annotated[RequiredLine, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=200
+    )
     practice_grades_published: bool = True
     thesis_required: bool = False
     thesis_min_score: float = Field(60, ge=0, le=100)
     pass_score: float = Field(60, ge=0, le=100)
-    description: str = Field("", max_length=500)
+    description: Paragraph = Field("", max_length=500)
 
 
 class RuleSetOut(BaseModel):
@@ -393,3 +484,24 @@ class RuleSetOut(BaseModel):
         description="Degree: the university's choice. Graduation: the latest version of its code."
     )
     data: dict[str, Any]
+
+
+# pages -----------------------------------------------------------------------------------------
+
+
+class BatchPage(BaseModel):
+    items: list[BatchOut]
+    next_cursor: str | None
+    count: int
+
+
+class ExceptionPage(BaseModel):
+    items: list[ExceptionOut]
+    next_cursor: str | None
+    count: int
+
+
+class RuleSetPage(BaseModel):
+    items: list[RuleSetOut]
+    next_cursor: str | None
+    count: int

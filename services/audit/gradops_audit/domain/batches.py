@@ -115,6 +115,22 @@ def check_date_rule(batch_code: str, rule: DateRule) -> None:
         )
 
 
+def check_issue_date(batch_code: str, rule: DateRule, issue_date: date | None) -> date:
+    """The batch's certificate issue date: its graduation date. 教学〔2014〕11号 art. 18 makes the issue
+    date the day the registration is queryable on CHSI, which is the graduation date; a school's rules
+    copied from it say so outright. None (not given) is that date; any other date is refused."""
+    graduates_on = batch_graduation_date(batch_code, rule)
+    if issue_date is not None and issue_date != graduates_on:
+        raise InvalidInput(
+            f"The issue date {issue_date} of batch {batch_code} must equal its graduation date "
+            f"{graduates_on} ({rule.kind} rule).",
+            code="audit.issue_date_mismatch",
+            message_zh=f"发证日期（{issue_date}）须与本批次毕业日期（{graduates_on}）一致",
+            extra={"issue_date": str(issue_date), "graduation_date": str(graduates_on)},
+        )
+    return graduates_on
+
+
 def batch_graduation_date(batch_code: str, rule: DateRule) -> date:
     if rule.kind == "fixed":
         assert rule.fixed_date is not None
