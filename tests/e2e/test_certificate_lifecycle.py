@@ -19,7 +19,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import update
 
-from gradops_certificates.models import Replacement, ShareCode
+from gradops_certificates.models import Certificate, Replacement, ShareCode
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
 from gradops_suite.embedded import EmbeddedSuite, build_embedded, migrate_embedded
 from tests.e2e.slice import apply_to_graduate, assert_problem, sign_off, wait_for
@@ -94,6 +94,17 @@ async def graduate(client: httpx.AsyncClient, **overrides: Any) -> tuple[str, di
     return number, certificate.json()
 
 
+async def backdate(suite: Suite, number: str, days: int = 1) -> None:
+    """Moves a certificate's issue date into the past: the test batches issue 60 days ahead, and a
+    certificate reads `valid` only from its issue date on."""
+    async with suite.suite.runtimes["certificates"].db.transaction() as session:
+        await session.execute(
+            update(Certificate)
+            .where(Certificate.number == number)
+            .values(issue_date=date.today() - timedelta(days=days))
+        )
+
+
 def pdf_text(data: bytes) -> str:
     return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
 
@@ -103,6 +114,7 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
     cert_no = certificate["number"]
     assert certificate["learning_centre"] == "5135701"
     assert certificate["distribution"]["state"] == "at_hq"
+    await backdate(suite, cert_no)
 
     valid = await suite.anonymous.get(f"/api/v1/verify/{cert_no}", params={"name": "欧阳明月"})
     assert valid.status_code == 200, valid.text
@@ -116,6 +128,7 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
         "level_label_zh": "专科",
         "major": "机电一体化技术",
         "graduation_date": certificate["graduation_date"],
+        "issue_date": (date.today() - timedelta(days=1)).isoformat(),
     }
     assert number not in valid.text  # no student number, no ID, no centre
 
@@ -146,6 +159,7 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
 async def test_share_code_answers_while_valid_and_its_qr_carries_only_the_url(suite: Suite) -> None:
     _, certificate = await graduate(suite.client)
     cert_no = certificate["number"]
+    await backdate(suite, cert_no)
     created = await suite.client.post(f"/api/v1/certificates/{cert_no}/share-codes", json={"valid_days": 7})
     assert created.status_code == 201, created.text
     share = created.json()
@@ -486,17 +500,17 @@ async def test_a_batch_notice_starts_the_collection_deadline_of_one_centre(suite
     _, other = await graduate(suite.client, learning_centre="5135702")
     assert mine["batch_code"] == other["batch_code"]
     notices = f"/api/v1/certificate-batches/{mine['batch_code']}/notices"
-    sent = await suite.client.post(
-        notices, json={"learning_centre": ["5135701"], "occurred_on": "2027-02-01"}
-    )
+    day = date.today() - timedelta(days=3)
+    due = (day + timedelta(days=15)).isoformat()
+    sent = await suite.client.post(notices, json={"learning_centre": ["5135701"], "occurred_on": str(day)})
     assert sent.status_code == 200, sent.text
     assert mine["number"] in sent.json()["numbers"] and other["number"] not in sent.json()["numbers"]
-    assert sent.json()["collection_due"] == "2027-02-16"
+    assert sent.json()["collection_due"] == due
     again = await suite.client.post(notices, json={"learning_centre": ["5135701"]})
     assert again.json()["notified"] == 0  # each certificate is notified once
     assert (await suite.client.get(f"/api/v1/certificates/{mine['number']}")).json()["distribution"][
         "collection_due"
-    ] == "2027-02-16"
+    ] == due
     assert (await suite.client.get(f"/api/v1/certificates/{other['number']}")).json()["distribution"][
         "notified_on"
     ] is None

@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 
-from gradops_certificates.api.common import Number, settings_of, today
+from gradops_certificates.api.common import (
+    PAGE_HEADERS,
+    Cursor,
+    Number,
+    cursor_time,
+    offer_next,
+    settings_of,
+    today,
+)
 from gradops_certificates.domain.replacement import ReplacementReason, ReplacementState
 from gradops_certificates.models import Replacement
 from gradops_certificates.repository import CertificateRepository
@@ -14,6 +21,7 @@ from gradops_certificates.service import replacement as use_case
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
+from gradops_shared.text import MultilineText
 
 ReplacementId = Annotated[str, Path(min_length=36, max_length=36, description="Application id")]
 
@@ -61,7 +69,7 @@ def router() -> APIRouter:
         form: Annotated[
             UploadFile, File(description="The student's signed application form: PDF, JPEG or PNG")
         ],
-        note: Annotated[str | None, Form(max_length=4000)] = None,
+        note: Annotated[MultilineText | None, Form(max_length=4000)] = None,
     ) -> ReplacementOut:
         data = await form.read()
         async with runtime_from(request).db.transaction() as session:
@@ -73,17 +81,27 @@ def router() -> APIRouter:
     @api.get(
         "/certificate-replacements",
         response_model=list[ReplacementOut],
-        summary="Replacement applications, oldest first (HQ handles them in order)",
+        summary="Replacement applications, oldest first (HQ handles them in order); cursor pages "
+        "(X-Next-Cursor)",
+        responses=PAGE_HEADERS,
     )
     async def list_replacements(
         request: Request,
+        response: Response,
         principal: Annotated[Principal, requires("certificates:read")],
         state: ReplacementState | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Cursor = None,
     ) -> list[ReplacementOut]:
+        after = cursor_time(cursor)
         async with runtime_from(request).db.session() as session:
-            rows = await CertificateRepository(session).replacements(state, principal.centre_filter(), limit)
-        return [replacement_out(r, settings_of(request)) for r in rows]
+            rows = await CertificateRepository(session).replacements(
+                state, principal.centre_filter(), limit + 1, after
+            )
+        page = rows[:limit]
+        last = page[-1] if len(rows) > limit else None
+        offer_next(request, response, f"{last.applied_at.isoformat()}|{last.id}" if last else None)
+        return [replacement_out(r, settings_of(request)) for r in page]
 
     @api.get(
         "/certificate-replacements/{replacement_id}", response_model=ReplacementOut, summary="An application"
