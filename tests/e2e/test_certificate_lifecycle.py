@@ -4,109 +4,26 @@ PDFs; tenancy for a centre-bound key."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
 from sqlalchemy import update
 
-from gradops_certificates.models import Certificate, Replacement, ShareCode
-from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
-from gradops_suite.embedded import EmbeddedSuite, build_embedded, migrate_embedded
-from tests.e2e.slice import apply_to_graduate, assert_problem, sign_off, wait_for
-from tests.factories import create_student, graduation_photo, png
-
-PDF_BYTES = b"%PDF-1.4\n% signed receipt scan\n"
-
-
-@dataclass
-class Suite:
-    client: httpx.AsyncClient  # HQ key
-    anonymous: httpx.AsyncClient  # no key at all
-    suite: EmbeddedSuite
-
-    def as_centre(self, centres: set[str], scopes: set[str]) -> httpx.AsyncClient:
-        """Straight to the certificates service with a centre-bound principal (what the gateway
-        signs for a centre's key)."""
-        app = self.suite.services["certificates"]
-        secret = app.state.settings.principal_secret.get_secret_value()
-        principal = Principal(subject="centre-key", scopes=frozenset(scopes), centres=frozenset(centres))
-        return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://certificates",
-            headers={PRINCIPAL_HEADER: sign_principal(principal, secret)},
-        )
+from gradops_certificates.models import Replacement, ShareCode
+from tests.e2e.certificate_suite import PDF_BYTES, Suite, backdate, certificate_suite, graduate, pdf_text
+from tests.e2e.slice import assert_problem
+from tests.factories import png
 
 
 @pytest.fixture
 async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
-    await asyncio.to_thread(migrate_embedded, tmp_path)
-    built = build_embedded(
-        tmp_path,
-        bootstrap_api_key="gok_certs",
-        service_overrides={
-            "certificates": {"principal_name": "李校长", "public_base_url": "https://verify.example.edu.cn"}
-        },
-    )
-    transport = httpx.ASGITransport(app=built.gateway)
-    async with (
-        built.gateway.router.lifespan_context(built.gateway),
-        httpx.AsyncClient(
-            transport=transport, base_url="http://gradops", headers={"authorization": "Bearer gok_certs"}
-        ) as client,
-        httpx.AsyncClient(transport=transport, base_url="http://gradops") as anonymous,
-    ):
-        yield Suite(client, anonymous, built)
-
-
-async def graduate(client: httpx.AsyncClient, **overrides: Any) -> tuple[str, dict[str, Any]]:
-    """Student → application in a batch → approved graduation photo → passing audit → HQ sign-off
-    → certificate."""
-    number = await create_student(client, **overrides)
-    batch = await apply_to_graduate(client, number)
-    submitted = await client.post(
-        f"/api/v1/students/{number}/photos",
-        data={"kind": "graduation"},
-        files={"file": ("p.jpg", graduation_photo(), "image/jpeg")},
-    )
-    assert submitted.status_code == 201, submitted.text
-    approved = await client.post(f"/api/v1/photo-submissions/{submitted.json()['id']}/approve")
-    assert approved.status_code == 200, approved.text
-    passed = False
-    for _ in range(300):
-        if (await client.get(f"/api/v1/students/{number}/audit")).json().get("result") == "passed":
-            passed = True
-            break
-        await asyncio.sleep(0.1)
-    assert passed, (await client.get(f"/api/v1/students/{number}/audit")).text
-    await sign_off(client, batch, number)
-    certificate = await wait_for(client, f"/api/v1/students/{number}/certificate")
-    assert certificate.status_code == 200, certificate.text
-    return number, certificate.json()
-
-
-async def backdate(suite: Suite, number: str, days: int = 1) -> None:
-    """Moves a certificate's issue date into the past: the test batches issue 60 days ahead, and a
-    certificate reads `valid` only from its issue date on."""
-    async with suite.suite.runtimes["certificates"].db.transaction() as session:
-        await session.execute(
-            update(Certificate)
-            .where(Certificate.number == number)
-            .values(issue_date=date.today() - timedelta(days=days))
-        )
-
-
-def pdf_text(data: bytes) -> str:
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    async with certificate_suite(tmp_path) as built:
+        yield built
 
 
 async def test_public_verification_shows_little_and_logs_every_lookup(suite: Suite) -> None:
@@ -441,11 +358,9 @@ async def test_chsi_export_and_registration_form(suite: Suite) -> None:
     text = pdf_text(form.content)
     for expected in ("毕业生登记表", "李四", certificate["number"], "自我鉴定", "学习中心意见", "总部意见"):
         assert expected in text, (expected, text)
-    # The photo comes from the photo service; when it cannot, the box is labelled and the header says so.
-    if form.headers["x-gradops-photo"].startswith("missing"):
-        assert "请粘贴同版照片" in text
-    else:
-        assert form.headers["x-gradops-photo"] == "included"
+    # A centre upload that was never standardised is the approved photo: it is printed (issue 13).
+    assert form.headers["x-gradops-photo"] == "included"
+    assert "请粘贴同版照片" not in text
 
 
 async def test_a_centre_key_sees_only_its_centres_certificates(suite: Suite) -> None:
