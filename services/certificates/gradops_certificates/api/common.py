@@ -4,14 +4,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Path, Query, Request, Response
+from fastapi import Path, Query, Request, Response, UploadFile
 
 from gradops_certificates.domain.distribution import STATE_LABELS_ZH
 from gradops_certificates.domain.documents import KIND_ZH
+from gradops_certificates.domain.files import MAX_SCAN_BYTES
 from gradops_certificates.models import Certificate
 from gradops_certificates.schemas import CertificateOut, DistributionOut
 from gradops_certificates.settings import CertificatesSettings
-from gradops_shared.errors import InvalidInput
+from gradops_shared.errors import InvalidInput, Problem
 from gradops_shared.text import InvalidCursor, decode_cursor, encode_cursor
 
 StudentNo = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z]+$", description="学号")]
@@ -80,7 +81,12 @@ def certificate_out(certificate: Certificate) -> CertificateOut:
 
 Cursor = Annotated[
     str | None,
-    Query(max_length=512, description="The X-Next-Cursor of the previous page; omit for the first page"),
+    Query(
+        min_length=1,
+        max_length=512,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The X-Next-Cursor of the previous page; omit for the first page",
+    ),
 ]
 PAGE_HEADERS: dict[int | str, dict[str, Any]] = {
     200: {
@@ -96,6 +102,18 @@ PAGE_HEADERS: dict[int | str, dict[str, Any]] = {
         }
     }
 }
+
+
+# A scan upload (signed receipt, replacement form): too large or not a PDF/JPEG/PNG by its bytes.
+UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    413: {"model": Problem, "description": "The scan exceeds 10 MB (certificates.scan_too_large)"},
+    415: {"model": Problem, "description": "Not a PDF, JPEG or PNG (certificates.scan_format)"},
+}
+
+
+async def read_scan(upload: UploadFile) -> bytes:
+    """At most one byte more than a scan may hold: a huge upload is refused without being read whole."""
+    return await upload.read(MAX_SCAN_BYTES + 1)
 
 
 def cursor_invalid() -> InvalidInput:

@@ -9,12 +9,14 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 from gradops_certificates import service
 from gradops_certificates.api.common import (
     PAGE_HEADERS,
+    UPLOAD_RESPONSES,
     Cursor,
     Number,
     certificate_out,
     cursor_int,
     offer_next,
     read_cursor,
+    read_scan,
     settings_of,
     today,
 )
@@ -59,7 +61,9 @@ def router() -> APIRouter:
         response_model=CertificateOut,
         status_code=201,
         summary="Record a distribution step: notified, collected_by_centre, handed_to_student "
-        "(with the signed receipt scan), chsi_checked (the student compared it with CHSI)",
+        "(with the signed receipt scan), chsi_checked (the student compared it with CHSI); "
+        "occurred_on may not be in the future (China time)",
+        responses=UPLOAD_RESPONSES,
     )
     async def record_distribution_event(
         number: Number,
@@ -77,7 +81,7 @@ def router() -> APIRouter:
             UploadFile | None, File(description="Signed receipt scan: PDF, JPEG or PNG")
         ] = None,
     ) -> CertificateOut:
-        receipt_bytes = await receipt.read() if receipt is not None else None
+        receipt_bytes = await read_scan(receipt) if receipt is not None else None
         async with runtime_from(request).db.transaction() as session:
             certificate, _ = await distribution.record_event(
                 session,

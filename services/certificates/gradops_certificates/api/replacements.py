@@ -6,10 +6,12 @@ from fastapi import APIRouter, File, Form, Path, Query, Request, Response, Uploa
 
 from gradops_certificates.api.common import (
     PAGE_HEADERS,
+    UPLOAD_RESPONSES,
     Cursor,
     Number,
     cursor_time,
     offer_next,
+    read_scan,
     settings_of,
     today,
 )
@@ -23,7 +25,11 @@ from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
 from gradops_shared.text import MultilineText
 
-ReplacementId = Annotated[str, Path(min_length=36, max_length=36, description="Application id")]
+# A UUID: anything else cannot name an application (and a NUL byte would reach PostgreSQL's text).
+ReplacementId = Annotated[
+    str,
+    Path(min_length=36, max_length=36, pattern=r"^[0-9A-Fa-f-]{36}$", description="Application id (UUID)"),
+]
 
 
 def replacement_out(row: Replacement, settings: CertificatesSettings) -> ReplacementOut:
@@ -59,7 +65,9 @@ def router() -> APIRouter:
         "/certificates/{number}/replacements",
         response_model=ReplacementOut,
         status_code=201,
-        summary="Apply for a 毕业证明书 (lost or damaged certificate) with the signed form; once only",
+        summary="Apply for a 毕业证明书 (lost or damaged certificate) with the signed form; once only "
+        "(a rejected application does not count)",
+        responses=UPLOAD_RESPONSES,
     )
     async def apply_for_replacement(
         number: Number,
@@ -71,7 +79,7 @@ def router() -> APIRouter:
         ],
         note: Annotated[MultilineText | None, Form(max_length=4000)] = None,
     ) -> ReplacementOut:
-        data = await form.read()
+        data = await read_scan(form)
         async with runtime_from(request).db.transaction() as session:
             row = await use_case.apply(
                 session, number, reason=reason, form=data, note=note, principal=principal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -27,6 +28,7 @@ _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _EVENT_RESULTS: dict[str, VerificationResult] = {
     r: r for r in ("valid", "superseded", "revoked", "unknown", "not_yet_valid")
 }
@@ -84,7 +86,9 @@ async def _log(
     session.add(
         VerificationLookup(
             looked_up_at=datetime.now(UTC),
-            number=(number or "")[:32] or None,
+            # What the verifier typed, without control characters (PostgreSQL refuses NUL in text,
+            # and the log is read by people): the refusal itself is still logged.
+            number=_CONTROL.sub("", number or "")[:32] or None,
             share_code=code,
             result=result,
             name_matched=name_matched,
