@@ -154,6 +154,9 @@ class PhotoApproved(EventData):
     kind: PhotoKind
     sha256: str
     reviewer: str | None = None
+    # The photo that passed QC and was approved: the standardised one when the upload was
+    # standardised, else the upload itself (`sha256`). Optional: producers before it omit it.
+    deliverable_sha256: str | None = None
 
 
 class PhotoRejected(EventData):
@@ -261,7 +264,7 @@ class VerificationPerformed(EventData):
 
     number: str
     via: Literal["number", "share_code"]
-    result: Literal["valid", "superseded", "revoked", "unknown"]
+    result: Literal["valid", "superseded", "revoked", "unknown", "not_yet_valid"]
     name_matched: bool | None = None  # by number: whether the name matched; by share code: None
 
 

@@ -115,11 +115,11 @@ async def test_audit_passed_on_kafka_becomes_a_verifiable_certificate(stack: Sta
     passed = AuditPassed(
         student_no=number,
         audit_id=uuid.uuid4(),
-        batch_code="202612",
+        batch_code="202601",
         application_type="graduate",
         level="bachelor",
-        graduation_date=date(2027, 1, 31),
-        issue_date=date(2027, 1, 31),
+        graduation_date=date(2026, 1, 31),
+        issue_date=date(2026, 1, 31),
         learning_centre="5135701",
     )
     audit_message = message(passed)
@@ -137,8 +137,8 @@ async def test_audit_passed_on_kafka_becomes_a_verifiable_certificate(stack: Sta
         assert time.monotonic() < deadline, found.text
         await asyncio.sleep(0.2)
     certificate = found.json()
-    assert certificate["number"].startswith("5135752027" + "05")
-    assert certificate["learning_centre"] == "5135701" and certificate["issue_date"] == "2027-01-31"
+    assert certificate["number"].startswith("5135752026" + "05")
+    assert certificate["learning_centre"] == "5135701" and certificate["issue_date"] == "2026-01-31"
 
     # Public: no key at all, through the gateway.
     verified = await stack.gateway.get(f"/api/v1/verify/{certificate['number']}", params={"name": "赵六"})
@@ -188,11 +188,11 @@ async def test_a_granted_degree_is_issued_and_verifiable_too(stack: Stack) -> No
     passed = AuditPassed(
         student_no=number,
         audit_id=uuid.uuid4(),
-        batch_code="202706",
+        batch_code="202606",
         application_type="graduate_with_degree",
         degree_granted=True,
         level="bachelor_from_junior_college",
-        graduation_date=date(2027, 7, 31),
+        graduation_date=date(2026, 7, 31),
         learning_centre="5135701",
     )
     await produce(stack.bootstrap, prefix + "registry.events.v1", [message(registered)])
@@ -210,9 +210,9 @@ async def test_a_granted_degree_is_issued_and_verifiable_too(stack: Stack) -> No
         assert time.monotonic() < deadline, found
         await asyncio.sleep(0.2)
     by_kind = {c["kind"]: c for c in found}
-    assert by_kind["diploma"]["number"].startswith("5135752027" + "05")
+    assert by_kind["diploma"]["number"].startswith("5135752026" + "05")
     degree = by_kind["degree"]["number"]
-    assert len(degree) == 16 and degree.startswith("5135742027")
+    assert len(degree) == 16 and degree.startswith("5135742026")
     verified = await stack.gateway.get(f"/api/v1/verify/{degree}", params={"name": "孙七"})
     assert verified.json()["result"] == "valid"
     assert verified.json()["certificate"]["kind"] == "degree"

@@ -4,98 +4,26 @@ PDFs; tenancy for a centre-bound key."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from openpyxl import load_workbook
-from pypdf import PdfReader
 from sqlalchemy import update
 
 from gradops_certificates.models import Replacement, ShareCode
-from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
-from gradops_suite.embedded import EmbeddedSuite, build_embedded, migrate_embedded
-from tests.e2e.slice import apply_to_graduate, assert_problem, sign_off, wait_for
-from tests.factories import create_student, graduation_photo, png
-
-PDF_BYTES = b"%PDF-1.4\n% signed receipt scan\n"
-
-
-@dataclass
-class Suite:
-    client: httpx.AsyncClient  # HQ key
-    anonymous: httpx.AsyncClient  # no key at all
-    suite: EmbeddedSuite
-
-    def as_centre(self, centres: set[str], scopes: set[str]) -> httpx.AsyncClient:
-        """Straight to the certificates service with a centre-bound principal (what the gateway
-        signs for a centre's key)."""
-        app = self.suite.services["certificates"]
-        secret = app.state.settings.principal_secret.get_secret_value()
-        principal = Principal(subject="centre-key", scopes=frozenset(scopes), centres=frozenset(centres))
-        return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app),
-            base_url="http://certificates",
-            headers={PRINCIPAL_HEADER: sign_principal(principal, secret)},
-        )
+from tests.e2e.certificate_suite import PDF_BYTES, Suite, backdate, certificate_suite, graduate, pdf_text
+from tests.e2e.slice import assert_problem
+from tests.factories import png
 
 
 @pytest.fixture
 async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
-    await asyncio.to_thread(migrate_embedded, tmp_path)
-    built = build_embedded(
-        tmp_path,
-        bootstrap_api_key="gok_certs",
-        service_overrides={
-            "certificates": {"principal_name": "李校长", "public_base_url": "https://verify.example.edu.cn"}
-        },
-    )
-    transport = httpx.ASGITransport(app=built.gateway)
-    async with (
-        built.gateway.router.lifespan_context(built.gateway),
-        httpx.AsyncClient(
-            transport=transport, base_url="http://gradops", headers={"authorization": "Bearer gok_certs"}
-        ) as client,
-        httpx.AsyncClient(transport=transport, base_url="http://gradops") as anonymous,
-    ):
-        yield Suite(client, anonymous, built)
-
-
-async def graduate(client: httpx.AsyncClient, **overrides: Any) -> tuple[str, dict[str, Any]]:
-    """Student → application in a batch → approved graduation photo → passing audit → HQ sign-off
-    → certificate."""
-    number = await create_student(client, **overrides)
-    batch = await apply_to_graduate(client, number)
-    submitted = await client.post(
-        f"/api/v1/students/{number}/photos",
-        data={"kind": "graduation"},
-        files={"file": ("p.jpg", graduation_photo(), "image/jpeg")},
-    )
-    assert submitted.status_code == 201, submitted.text
-    approved = await client.post(f"/api/v1/photo-submissions/{submitted.json()['id']}/approve")
-    assert approved.status_code == 200, approved.text
-    passed = False
-    for _ in range(300):
-        if (await client.get(f"/api/v1/students/{number}/audit")).json().get("result") == "passed":
-            passed = True
-            break
-        await asyncio.sleep(0.1)
-    assert passed, (await client.get(f"/api/v1/students/{number}/audit")).text
-    await sign_off(client, batch, number)
-    certificate = await wait_for(client, f"/api/v1/students/{number}/certificate")
-    assert certificate.status_code == 200, certificate.text
-    return number, certificate.json()
-
-
-def pdf_text(data: bytes) -> str:
-    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+    async with certificate_suite(tmp_path) as built:
+        yield built
 
 
 async def test_public_verification_shows_little_and_logs_every_lookup(suite: Suite) -> None:
@@ -103,6 +31,7 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
     cert_no = certificate["number"]
     assert certificate["learning_centre"] == "5135701"
     assert certificate["distribution"]["state"] == "at_hq"
+    await backdate(suite, cert_no)
 
     valid = await suite.anonymous.get(f"/api/v1/verify/{cert_no}", params={"name": "欧阳明月"})
     assert valid.status_code == 200, valid.text
@@ -116,6 +45,7 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
         "level_label_zh": "专科",
         "major": "机电一体化技术",
         "graduation_date": certificate["graduation_date"],
+        "issue_date": (date.today() - timedelta(days=1)).isoformat(),
     }
     assert number not in valid.text  # no student number, no ID, no centre
 
@@ -146,6 +76,7 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
 async def test_share_code_answers_while_valid_and_its_qr_carries_only_the_url(suite: Suite) -> None:
     _, certificate = await graduate(suite.client)
     cert_no = certificate["number"]
+    await backdate(suite, cert_no)
     created = await suite.client.post(f"/api/v1/certificates/{cert_no}/share-codes", json={"valid_days": 7})
     assert created.status_code == 201, created.text
     share = created.json()
@@ -427,11 +358,9 @@ async def test_chsi_export_and_registration_form(suite: Suite) -> None:
     text = pdf_text(form.content)
     for expected in ("毕业生登记表", "李四", certificate["number"], "自我鉴定", "学习中心意见", "总部意见"):
         assert expected in text, (expected, text)
-    # The photo comes from the photo service; when it cannot, the box is labelled and the header says so.
-    if form.headers["x-gradops-photo"].startswith("missing"):
-        assert "请粘贴同版照片" in text
-    else:
-        assert form.headers["x-gradops-photo"] == "included"
+    # A centre upload that was never standardised is the approved photo: it is printed (issue 13).
+    assert form.headers["x-gradops-photo"] == "included"
+    assert "请粘贴同版照片" not in text
 
 
 async def test_a_centre_key_sees_only_its_centres_certificates(suite: Suite) -> None:
@@ -486,17 +415,17 @@ async def test_a_batch_notice_starts_the_collection_deadline_of_one_centre(suite
     _, other = await graduate(suite.client, learning_centre="5135702")
     assert mine["batch_code"] == other["batch_code"]
     notices = f"/api/v1/certificate-batches/{mine['batch_code']}/notices"
-    sent = await suite.client.post(
-        notices, json={"learning_centre": ["5135701"], "occurred_on": "2027-02-01"}
-    )
+    day = date.today() - timedelta(days=3)
+    due = (day + timedelta(days=15)).isoformat()
+    sent = await suite.client.post(notices, json={"learning_centre": ["5135701"], "occurred_on": str(day)})
     assert sent.status_code == 200, sent.text
     assert mine["number"] in sent.json()["numbers"] and other["number"] not in sent.json()["numbers"]
-    assert sent.json()["collection_due"] == "2027-02-16"
+    assert sent.json()["collection_due"] == due
     again = await suite.client.post(notices, json={"learning_centre": ["5135701"]})
     assert again.json()["notified"] == 0  # each certificate is notified once
     assert (await suite.client.get(f"/api/v1/certificates/{mine['number']}")).json()["distribution"][
         "collection_due"
-    ] == "2027-02-16"
+    ] == due
     assert (await suite.client.get(f"/api/v1/certificates/{other['number']}")).json()["distribution"][
         "notified_on"
     ] is None

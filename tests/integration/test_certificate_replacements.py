@@ -186,3 +186,58 @@ async def _decide_as(
             settings=settings,
             today=date(2026, 11, 23),
         )
+
+
+async def _decide(db: Database, application: str, settings: CertificatesSettings, *, approve: bool) -> None:
+    async with db.transaction() as session:
+        await use_case.decide(
+            session,
+            application,
+            approve=approve,
+            note=None if approve else "材料不全",
+            principal=HQ,
+            settings=settings,
+            today=date(2026, 11, 23),
+        )
+
+
+async def test_a_rejected_application_does_not_use_up_the_once(db: Database, postgres_url: str) -> None:
+    """Once only counts replacements issued (and applications still standing), not refusals: after HQ
+    rejects, the student applies again; racing re-applications still make one; once a replacement is
+    approved, no more."""
+    settings = CertificatesSettings(database_url=postgres_url)
+    number = await issued_certificate(db, settings)
+    try:
+        first = await _apply_to(db, number)
+        await _decide(db, first, settings, approve=False)
+
+        outcomes = await asyncio.gather(*(attempt(_apply_to(db, number)) for _ in range(6)))
+        ids = [o for o in outcomes if isinstance(o, str)]
+        assert len(ids) == 1, outcomes
+        assert all(
+            isinstance(o, Conflict) and o.code == "certificates.replacement_once_only"
+            for o in outcomes
+            if not isinstance(o, str)
+        )
+        # Rejected again straight from `applied`: a third application is still allowed.
+        await _decide(db, ids[0], settings, approve=False)
+        third = await _apply_to(db, number)
+        async with db.transaction() as session:
+            await use_case.verify_by_centre(session, third, CENTRE, settings, date(2026, 11, 23))
+        await _decide(db, third, settings, approve=True)
+
+        refused = await attempt(_apply_to(db, number))
+        assert isinstance(refused, Conflict) and refused.code == "certificates.replacement_once_only"
+        async with db.session() as session:
+            states = sorted(
+                (
+                    await session.execute(
+                        select(Replacement.state).where(Replacement.original_number == number)
+                    )
+                ).scalars()
+            )
+            original = await session.get(Certificate, number)
+        assert states == ["approved", "rejected", "rejected"]
+        assert original is not None and original.status == "superseded"
+    finally:
+        await db.dispose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -30,9 +31,23 @@ from gradops_certificates.domain.documents import (
     duration_text,
     study_start,
 )
+from gradops_shared.text import export_cell
 
 FONT = "STSong-Light"
 pdfmetrics.registerFont(UnicodeCIDFont(FONT))
+# Control characters have no glyph and no business on paper (records stored before the text guards
+# may still hold some): they are dropped from what a PDF prints.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _printable(text: str) -> str:
+    return _UNPRINTABLE.sub("", text)
+
+
+def _cells(row: dict[str, str]) -> list[object]:
+    """One export row, each cell defused: a name typed as `=HYPERLINK(…)` stays text in Excel and
+    in whatever opens the CSV, and a control character cannot break the file."""
+    return [export_cell(row[field]) for field, _ in CHSI_COLUMNS]
 
 
 def chsi_csv(rows: Sequence[dict[str, str]]) -> bytes:
@@ -40,7 +55,7 @@ def chsi_csv(rows: Sequence[dict[str, str]]) -> bytes:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow([zh for _, zh in CHSI_COLUMNS])
     for row in rows:
-        writer.writerow([row[field] for field, _ in CHSI_COLUMNS])
+        writer.writerow(_cells(row))
     # The BOM makes Excel open UTF-8 Chinese correctly.
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
@@ -55,7 +70,7 @@ def chsi_xlsx(rows: Sequence[dict[str, str]], batch_code: str) -> bytes:
         cell.font = Font(bold=True)
     for row in rows:
         # Every value as text: numbers like 证书编号 and 学号 must not become floats in Excel.
-        sheet.append([row[field] for field, _ in CHSI_COLUMNS])
+        sheet.append(_cells(row))
     for index, (field, _) in enumerate(CHSI_COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = 40 if field == "photo" else 16
@@ -71,6 +86,7 @@ def _cell(canvas: Canvas, x: float, y: float, w: float, h: float, label: str, va
     canvas.rect(x, y, w, h)
     canvas.setFont(FONT, 9)
     canvas.drawString(x + 2 * mm, y + h - 5 * mm, label)
+    value = _printable(value)
     if value:
         canvas.setFont(FONT, 11)
         canvas.drawString(x + 2 * mm, y + 2.5 * mm, value)
@@ -92,13 +108,13 @@ def registration_form_pdf(
     characters, centre and HQ opinions) are written by hand; their date rules are printed."""
     buffer = io.BytesIO()
     canvas = Canvas(buffer, pagesize=A4)
-    canvas.setTitle(f"毕业生登记表 {facts.student_no}")
+    canvas.setTitle(f"毕业生登记表 {_printable(facts.student_no)}")
     width, height = A4
     left, right = 15 * mm, width - 15 * mm
     canvas.setFont(FONT, 18)
     canvas.drawCentredString(width / 2, height - 20 * mm, "毕业生登记表")
     canvas.setFont(FONT, 10)
-    canvas.drawString(left, height - 28 * mm, f"学校：{school_name}")
+    canvas.drawString(left, height - 28 * mm, f"学校：{_printable(school_name)}")
     canvas.drawRightString(right, height - 28 * mm, f"电子注册号：{certificate_number}")
 
     photo_w, photo_h = 35 * mm, 47 * mm  # 二寸 (35 × 49 mm), within the grid's height
@@ -186,6 +202,7 @@ def proof_pdf(paragraphs: Sequence[str], *, title: str = "毕业证明书") -> b
     left, right = 25 * mm, width - 25 * mm
     canvas.setFont(FONT, 22)
     canvas.drawCentredString(width / 2, height - 35 * mm, title)
+    paragraphs = [_printable(p) for p in paragraphs]
     number_line, body, signature = paragraphs[0], paragraphs[1:-3], paragraphs[-3:]
     canvas.setFont(FONT, 10)
     canvas.drawRightString(right, height - 45 * mm, number_line)

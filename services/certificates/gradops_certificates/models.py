@@ -7,11 +7,13 @@ from sqlalchemy import (
     Boolean,
     Date,
     Float,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -135,14 +137,29 @@ class StoredFile(Base):
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
+# "Once only" counts replacements, not refusals: a rejected application leaves the certificate
+# replaceable, so only the applications still standing (applied, centre_verified, approved) are unique.
+_STANDING = text("state <> 'rejected'")
+
+
 class Replacement(Base):
-    """An application for a 毕业证明书. One per original certificate: the unique constraint is what
-    makes "once only" hold when two applications race."""
+    """An application for a 毕业证明书. At most one standing application per original certificate:
+    the partial unique index is what makes "once only" hold when two applications race; rejected
+    ones stay on record beside it."""
 
     __tablename__ = "replacements"
+    __table_args__ = (
+        Index(
+            "uq_replacements_standing_original",
+            "original_number",
+            unique=True,
+            postgresql_where=_STANDING,
+            sqlite_where=_STANDING,
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    original_number: Mapped[str] = mapped_column(String(18), unique=True)
+    original_number: Mapped[str] = mapped_column(String(18), index=True)
     student_no: Mapped[str] = mapped_column(String(32), index=True)
     learning_centre: Mapped[str | None] = mapped_column(String(32), index=True)
     reason: Mapped[str] = mapped_column(String(16))

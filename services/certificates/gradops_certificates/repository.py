@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -53,6 +53,27 @@ class CertificateRepository:
         )
         return list((await self.session.execute(query)).scalars())
 
+    async def page_of_student(
+        self,
+        student_no: str,
+        centres: frozenset[str] | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> list[Certificate]:
+        """Oldest first, (created_at, number) after the cursor; `limit` rows at most."""
+        query = select(Certificate).where(Certificate.student_no == student_no)
+        if centres is not None:
+            query = query.where(Certificate.learning_centre.in_(centres))
+        if after is not None:
+            query = query.where(
+                or_(
+                    Certificate.created_at > after[0],
+                    and_(Certificate.created_at == after[0], Certificate.number > after[1]),
+                )
+            )
+        query = query.order_by(Certificate.created_at, Certificate.number).limit(limit)
+        return list((await self.session.execute(query)).scalars())
+
     async def by_number(self, number: str, *, for_update: bool = False) -> Certificate | None:
         query = select(Certificate).where(Certificate.number == number)
         if for_update:
@@ -65,7 +86,16 @@ class CertificateRepository:
             query = query.where(Certificate.learning_centre.in_(centres))
         return list((await self.session.execute(query.order_by(Certificate.number))).scalars())
 
-    async def overdue(self, today: date, centres: frozenset[str] | None) -> list[Certificate]:
+    async def overdue(
+        self,
+        today: date,
+        centres: frozenset[str] | None,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[Certificate]:
+        """Past a deadline, by (centre, number); a certificate without a centre sorts as "" on both
+        databases (they disagree on where NULL goes)."""
+        centre_key = func.coalesce(Certificate.learning_centre, "")
         query = select(Certificate).where(
             Certificate.status == "valid",
             or_(
@@ -76,7 +106,13 @@ class CertificateRepository:
         )
         if centres is not None:
             query = query.where(Certificate.learning_centre.in_(centres))
-        query = query.order_by(Certificate.learning_centre, Certificate.number)
+        if after is not None:
+            query = query.where(
+                or_(centre_key > after[0], and_(centre_key == after[0], Certificate.number > after[1]))
+            )
+        query = query.order_by(centre_key, Certificate.number)
+        if limit is not None:
+            query = query.limit(limit)
         return list((await self.session.execute(query)).scalars())
 
     def add(self, row: object) -> None:
@@ -149,10 +185,15 @@ class CertificateRepository:
 
     # Distribution, files
 
-    async def distribution_events(self, number: str) -> list[DistributionEvent]:
-        query = (
-            select(DistributionEvent).where(DistributionEvent.number == number).order_by(DistributionEvent.id)
-        )
+    async def distribution_events(
+        self, number: str, after: int | None = None, limit: int | None = None
+    ) -> list[DistributionEvent]:
+        query = select(DistributionEvent).where(DistributionEvent.number == number)
+        if after is not None:
+            query = query.where(DistributionEvent.id > after)
+        query = query.order_by(DistributionEvent.id)
+        if limit is not None:
+            query = query.limit(limit)
         return list((await self.session.execute(query)).scalars())
 
     async def file(self, sha256: str) -> StoredFile | None:
@@ -181,18 +222,38 @@ class CertificateRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def replacement_of(self, original_number: str) -> Replacement | None:
-        query = select(Replacement).where(Replacement.original_number == original_number)
+    async def standing_replacement_of(self, original_number: str) -> Replacement | None:
+        """The application that still counts against "once only" (applied, verified or approved);
+        rejected ones do not."""
+        query = select(Replacement).where(
+            Replacement.original_number == original_number, Replacement.state != "rejected"
+        )
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def replacement_issuing(self, replacement_number: str) -> Replacement | None:
+        """The approved application that issued this 毕业证明书."""
+        query = select(Replacement).where(Replacement.replacement_number == replacement_number)
+        return (await self.session.execute(query)).scalars().first()
+
     async def replacements(
-        self, state: str | None, centres: frozenset[str] | None, limit: int
+        self,
+        state: str | None,
+        centres: frozenset[str] | None,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
     ) -> list[Replacement]:
         query = select(Replacement)
         if state is not None:
             query = query.where(Replacement.state == state)
         if centres is not None:
             query = query.where(Replacement.learning_centre.in_(centres))
+        if after is not None:
+            query = query.where(
+                or_(
+                    Replacement.applied_at > after[0],
+                    and_(Replacement.applied_at == after[0], Replacement.id > after[1]),
+                )
+            )
         query = query.order_by(Replacement.applied_at, Replacement.id).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
@@ -204,6 +265,10 @@ class CertificateRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def lookups(self, limit: int) -> list[VerificationLookup]:
-        query = select(VerificationLookup).order_by(VerificationLookup.id.desc()).limit(limit)
+    async def lookups(self, limit: int, before: int | None = None) -> list[VerificationLookup]:
+        """Newest first; `before` is the id the previous page ended with."""
+        query = select(VerificationLookup)
+        if before is not None:
+            query = query.where(VerificationLookup.id < before)
+        query = query.order_by(VerificationLookup.id.desc()).limit(limit)
         return list((await self.session.execute(query)).scalars())

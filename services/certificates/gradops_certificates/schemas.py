@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
 from gradops_certificates.domain.replacement import ReplacementReason, ReplacementState
 from gradops_certificates.domain.verification import VerificationResult
+from gradops_shared.text import MultilineText
+
+# A learning centre's code as the registry writes it (e.g. 5135701).
+CentreCode = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")]
 
 CertificateKind = Literal["diploma", "degree", "replacement"]
 CertificateStatus = Literal["valid", "superseded", "revoked"]
@@ -94,11 +98,11 @@ class ReplacementOut(BaseModel):
 
 class DecisionIn(BaseModel):
     approve: bool
-    note: str | None = Field(None, max_length=2000)
+    note: MultilineText | None = Field(None, max_length=2000)
 
 
 class RevocationIn(BaseModel):
-    reason: str = Field(min_length=2, max_length=2000, description="学历撤销的理由与依据")
+    reason: MultilineText = Field(min_length=2, max_length=2000, description="学历撤销的理由与依据")
 
 
 class RevocationOut(BaseModel):
@@ -128,10 +132,16 @@ class VerifiedCertificateOut(BaseModel):
     level_label_zh: str
     major: str
     graduation_date: date
+    issue_date: date | None = Field(
+        None, description="发证日期: the certificate is valid from this day (China time) on"
+    )
 
 
 class VerificationOut(BaseModel):
-    result: VerificationResult
+    result: VerificationResult = Field(
+        description="valid | not_yet_valid (a valid certificate before its issue date) | superseded "
+        "| revoked | unknown (also for a wrong name)"
+    )
     result_label_zh: str
     number: str
     certificate: VerifiedCertificateOut | None = Field(
@@ -144,7 +154,9 @@ class VerificationLookupOut(BaseModel):
     looked_up_at: datetime
     number: str | None
     share_code: str | None
-    result: str = Field(description="valid | superseded | revoked | unknown | malformed | invalid_code")
+    result: str = Field(
+        description="valid | not_yet_valid | superseded | revoked | unknown | malformed | invalid_code"
+    )
     name_matched: bool | None
     client: str | None
     user_agent: str | None
@@ -152,7 +164,7 @@ class VerificationLookupOut(BaseModel):
 
 
 class BatchNoticeIn(BaseModel):
-    learning_centre: list[str] | None = Field(None, description="Only these centres (default: all)")
+    learning_centre: list[CentreCode] | None = Field(None, description="Only these centres (default: all)")
     occurred_on: date | None = Field(None, description="The notice's date; defaults to today (UTC)")
 
 

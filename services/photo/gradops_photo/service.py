@@ -284,6 +284,7 @@ async def approve(
             kind=submission.kind,
             sha256=submission.sha256,
             reviewer=principal.subject,
+            deliverable_sha256=submission.standardised_sha256 or submission.sha256,
         ),
     )
     return submission

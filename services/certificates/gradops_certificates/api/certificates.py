@@ -2,10 +2,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from gradops_certificates import service
-from gradops_certificates.api.common import Number, StudentNo, certificate_out
+from gradops_certificates.api.common import (
+    PAGE_HEADERS,
+    Cursor,
+    Number,
+    StudentNo,
+    certificate_out,
+    cursor_time,
+    offer_next,
+)
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.schemas import CertificateOut, RevocationIn, RevocationOut
 from gradops_certificates.service import replacement
@@ -32,16 +40,27 @@ def router() -> APIRouter:
     @api.get(
         "/students/{student_no}/certificates",
         response_model=list[CertificateOut],
-        summary="Every certificate of a student (diplomas, degree certificates, replacements), oldest first",
+        summary="Every certificate of a student (diplomas, degree certificates, replacements), oldest "
+        "first; cursor pages (X-Next-Cursor)",
+        responses=PAGE_HEADERS,
     )
     async def list_student_certificates(
         student_no: StudentNo,
         request: Request,
+        response: Response,
         principal: Annotated[Principal, requires("certificates:read")],
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Cursor = None,
     ) -> list[CertificateOut]:
+        after = cursor_time(cursor)
         async with runtime_from(request).db.session() as session:
-            rows = await CertificateRepository(session).of_student(student_no)
-        return [certificate_out(c) for c in rows if principal.sees_centre(c.learning_centre)]
+            rows = await CertificateRepository(session).page_of_student(
+                student_no, principal.centre_filter(), after, limit + 1
+            )
+        page = rows[:limit]
+        last = page[-1] if len(rows) > limit else None
+        offer_next(request, response, f"{last.created_at.isoformat()}|{last.number}" if last else None)
+        return [certificate_out(c) for c in page]
 
     @api.get("/certificates/{number}", response_model=CertificateOut, summary="A certificate by its number")
     async def get_certificate(

@@ -4,17 +4,29 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 
 from gradops_certificates import service
-from gradops_certificates.api.common import Number, certificate_out, settings_of, today
+from gradops_certificates.api.common import (
+    PAGE_HEADERS,
+    UPLOAD_RESPONSES,
+    Cursor,
+    Number,
+    certificate_out,
+    cursor_int,
+    offer_next,
+    read_cursor,
+    read_scan,
+    settings_of,
+    today,
+)
 from gradops_certificates.domain.distribution import DistributionEventKind
 from gradops_certificates.models import DistributionEvent
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.schemas import (
     BatchNoticeIn,
     BatchNoticeOut,
+    CentreCode,
     CertificateOut,
     DistributionEventOut,
     OverdueCentreOut,
@@ -24,6 +36,7 @@ from gradops_certificates.service import distribution
 from gradops_shared.errors import NotFound
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
+from gradops_shared.text import MultilineText
 
 
 def event_out(event: DistributionEvent) -> DistributionEventOut:
@@ -48,7 +61,9 @@ def router() -> APIRouter:
         response_model=CertificateOut,
         status_code=201,
         summary="Record a distribution step: notified, collected_by_centre, handed_to_student "
-        "(with the signed receipt scan), chsi_checked (the student compared it with CHSI)",
+        "(with the signed receipt scan), chsi_checked (the student compared it with CHSI); "
+        "occurred_on may not be in the future (China time)",
+        responses=UPLOAD_RESPONSES,
     )
     async def record_distribution_event(
         number: Number,
@@ -57,15 +72,16 @@ def router() -> APIRouter:
         event: Annotated[DistributionEventKind, Form()],
         occurred_on: Annotated[date | None, Form(description="Defaults to today (UTC)")] = None,
         explanation: Annotated[
-            str | None, Form(max_length=4000, description="Required when the centre collects late")
+            MultilineText | None,
+            Form(max_length=4000, description="Required when the centre collects late"),
         ] = None,
         matches_chsi: Annotated[bool | None, Form(description="chsi_checked: does it match CHSI?")] = None,
-        detail: Annotated[str | None, Form(max_length=4000)] = None,
+        detail: Annotated[MultilineText | None, Form(max_length=4000)] = None,
         receipt: Annotated[
             UploadFile | None, File(description="Signed receipt scan: PDF, JPEG or PNG")
         ] = None,
     ) -> CertificateOut:
-        receipt_bytes = await receipt.read() if receipt is not None else None
+        receipt_bytes = await read_scan(receipt) if receipt is not None else None
         async with runtime_from(request).db.transaction() as session:
             certificate, _ = await distribution.record_event(
                 session,
@@ -110,17 +126,26 @@ def router() -> APIRouter:
     @api.get(
         "/certificates/{number}/distribution-events",
         response_model=list[DistributionEventOut],
-        summary="The certificate's distribution history, oldest first",
+        summary="The certificate's distribution history, oldest first; cursor pages (X-Next-Cursor)",
+        responses=PAGE_HEADERS,
     )
     async def list_distribution_events(
-        number: Number, request: Request, principal: Annotated[Principal, requires("certificates:read")]
+        number: Number,
+        request: Request,
+        response: Response,
+        principal: Annotated[Principal, requires("certificates:read")],
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Cursor = None,
     ) -> list[DistributionEventOut]:
+        after = cursor_int(cursor)
         async with runtime_from(request).db.session() as session:
             certificate = await service.certificate_by_number(session, number, principal)
-            return [
-                event_out(e)
-                for e in await CertificateRepository(session).distribution_events(certificate.number)
-            ]
+            rows = await CertificateRepository(session).distribution_events(
+                certificate.number, after=after, limit=limit + 1
+            )
+        page = rows[:limit]
+        offer_next(request, response, str(page[-1].id) if len(rows) > limit else None)
+        return [event_out(e) for e in page]
 
     @api.get(
         "/certificates/{number}/receipt",
@@ -150,17 +175,27 @@ def router() -> APIRouter:
     @api.get(
         "/certificate-distribution/overdue",
         response_model=list[OverdueCentreOut],
-        summary="Certificates past their collection or handover deadline, per learning centre",
+        summary="Certificates past their collection or handover deadline, per learning centre; cursor "
+        "pages of `limit` certificates (X-Next-Cursor; a centre may continue on the next page)",
+        responses=PAGE_HEADERS,
     )
     async def list_overdue(
         request: Request,
+        response: Response,
         principal: Annotated[Principal, requires("certificates:read")],
-        learning_centre: Annotated[list[str] | None, Query(description="Only these centres")] = None,
+        learning_centre: Annotated[list[CentreCode] | None, Query(description="Only these centres")] = None,
         as_of: Annotated[date | None, Query(description="Defaults to today (UTC)")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 500,
+        cursor: Cursor = None,
     ) -> list[OverdueCentreOut]:
         day = as_of or today()
+        fields = read_cursor(cursor, 2) if cursor is not None else None
+        after = (fields[0], fields[1]) if fields else None
         async with runtime_from(request).db.session() as session:
-            found = await distribution.overdue(session, day, principal, learning_centre)
+            found, last = await distribution.overdue(
+                session, day, principal, learning_centre, after=after, limit=limit
+            )
+        offer_next(request, response, last)
         per_centre: dict[str | None, list[OverdueOut]] = defaultdict(list)
         for certificate, stage, due in found:
             per_centre[certificate.learning_centre].append(

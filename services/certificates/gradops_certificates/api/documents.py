@@ -8,6 +8,7 @@ from fastapi.responses import Response
 
 from gradops_certificates import documents
 from gradops_certificates.api.common import Number, settings_of
+from gradops_certificates.schemas import CentreCode
 from gradops_certificates.service import documents as use_case
 from gradops_shared.principal import Principal, on_behalf_of, requires
 from gradops_shared.runtime import runtime_from
@@ -37,7 +38,7 @@ def router() -> APIRouter:
         request: Request,
         principal: Annotated[Principal, requires("certificates:write")],
         format: Literal["csv", "xlsx"] = "xlsx",
-        learning_centre: Annotated[list[str] | None, Query(description="Only these centres")] = None,
+        learning_centre: Annotated[list[CentreCode] | None, Query(description="Only these centres")] = None,
     ) -> Response:
         settings = settings_of(request)
         async with runtime_from(request).db.session() as session:
@@ -58,8 +59,9 @@ def router() -> APIRouter:
 
     @api.get(
         "/certificates/{number}/registration-form.pdf",
-        summary="毕业生登记表, pre-filled with the student's data and the certificate photo "
-        "(an empty labelled box, and X-GradOps-Photo: missing, when the photo cannot be fetched)",
+        summary="毕业生登记表, pre-filled with the student's data and the approved graduation photo "
+        "(standardised or as uploaded, whichever passed QC; an empty labelled box, and "
+        "X-GradOps-Photo: missing, when the photo cannot be fetched)",
         responses=PDF,
     )
     async def registration_form(
@@ -74,6 +76,7 @@ def router() -> APIRouter:
             subject.facts.photo_submission_id,
             on_behalf_of(principal, "certificates", ["photos:read"]),
             settings.principal_secret.get_secret_value(),
+            subject.facts.photo_sha256,
         )
         pdf, photo_header = use_case.registration_form(subject, photo, reason, settings)
         if photo_header != "included":

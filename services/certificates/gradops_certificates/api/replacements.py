@@ -2,10 +2,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi import APIRouter, File, Form, Path, Query, Request, Response, UploadFile
 
-from gradops_certificates.api.common import Number, settings_of, today
+from gradops_certificates.api.common import (
+    PAGE_HEADERS,
+    UPLOAD_RESPONSES,
+    Cursor,
+    Number,
+    cursor_time,
+    offer_next,
+    read_scan,
+    settings_of,
+    today,
+)
 from gradops_certificates.domain.replacement import ReplacementReason, ReplacementState
 from gradops_certificates.models import Replacement
 from gradops_certificates.repository import CertificateRepository
@@ -14,8 +23,13 @@ from gradops_certificates.service import replacement as use_case
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
+from gradops_shared.text import MultilineText
 
-ReplacementId = Annotated[str, Path(min_length=36, max_length=36, description="Application id")]
+# A UUID: anything else cannot name an application (and a NUL byte would reach PostgreSQL's text).
+ReplacementId = Annotated[
+    str,
+    Path(min_length=36, max_length=36, pattern=r"^[0-9A-Fa-f-]{36}$", description="Application id (UUID)"),
+]
 
 
 def replacement_out(row: Replacement, settings: CertificatesSettings) -> ReplacementOut:
@@ -51,7 +65,9 @@ def router() -> APIRouter:
         "/certificates/{number}/replacements",
         response_model=ReplacementOut,
         status_code=201,
-        summary="Apply for a 毕业证明书 (lost or damaged certificate) with the signed form; once only",
+        summary="Apply for a 毕业证明书 (lost or damaged certificate) with the signed form; once only "
+        "(a rejected application does not count)",
+        responses=UPLOAD_RESPONSES,
     )
     async def apply_for_replacement(
         number: Number,
@@ -61,9 +77,9 @@ def router() -> APIRouter:
         form: Annotated[
             UploadFile, File(description="The student's signed application form: PDF, JPEG or PNG")
         ],
-        note: Annotated[str | None, Form(max_length=4000)] = None,
+        note: Annotated[MultilineText | None, Form(max_length=4000)] = None,
     ) -> ReplacementOut:
-        data = await form.read()
+        data = await read_scan(form)
         async with runtime_from(request).db.transaction() as session:
             row = await use_case.apply(
                 session, number, reason=reason, form=data, note=note, principal=principal
@@ -73,17 +89,27 @@ def router() -> APIRouter:
     @api.get(
         "/certificate-replacements",
         response_model=list[ReplacementOut],
-        summary="Replacement applications, oldest first (HQ handles them in order)",
+        summary="Replacement applications, oldest first (HQ handles them in order); cursor pages "
+        "(X-Next-Cursor)",
+        responses=PAGE_HEADERS,
     )
     async def list_replacements(
         request: Request,
+        response: Response,
         principal: Annotated[Principal, requires("certificates:read")],
         state: ReplacementState | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        cursor: Cursor = None,
     ) -> list[ReplacementOut]:
+        after = cursor_time(cursor)
         async with runtime_from(request).db.session() as session:
-            rows = await CertificateRepository(session).replacements(state, principal.centre_filter(), limit)
-        return [replacement_out(r, settings_of(request)) for r in rows]
+            rows = await CertificateRepository(session).replacements(
+                state, principal.centre_filter(), limit + 1, after
+            )
+        page = rows[:limit]
+        last = page[-1] if len(rows) > limit else None
+        offer_next(request, response, f"{last.applied_at.isoformat()}|{last.id}" if last else None)
+        return [replacement_out(r, settings_of(request)) for r in page]
 
     @api.get(
         "/certificate-replacements/{replacement_id}", response_model=ReplacementOut, summary="An application"

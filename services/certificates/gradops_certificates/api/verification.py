@@ -3,10 +3,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
-from gradops_certificates.api.common import AnyNumber, Number
+from gradops_certificates.api.common import PAGE_HEADERS, AnyNumber, Cursor, Number, cursor_int, offer_next
 from gradops_certificates.api.common import settings_of as settings_from
 from gradops_certificates.domain.documents import LEVEL_ZH
 from gradops_certificates.models import ShareCode
@@ -25,9 +24,16 @@ from gradops_shared.errors import InvalidInput, NotFound
 from gradops_shared.logging import current_request_id
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
+from gradops_shared.text import PlainText
 
 Code = Annotated[str, Path(min_length=4, max_length=16, pattern=r"^[0-9A-Za-z]+$", description="Share code")]
-RESULT_ZH = {"valid": "有效", "superseded": "已由毕业证明书替代", "revoked": "已撤销", "unknown": "查无此证"}
+RESULT_ZH = {
+    "valid": "有效",
+    "not_yet_valid": "尚未生效（未到发证日期）",
+    "superseded": "已由毕业证明书替代",
+    "revoked": "已撤销",
+    "unknown": "查无此证",
+}
 
 
 def _caller(request: Request) -> use_case.Caller:
@@ -57,6 +63,7 @@ def verification_out(found: use_case.Verification) -> VerificationOut:
             level_label_zh=LEVEL_ZH.get(shown.level, shown.level),
             major=shown.major,
             graduation_date=shown.graduation_date,
+            issue_date=shown.issue_date,
         ),
     )
 
@@ -82,13 +89,13 @@ def router() -> APIRouter:
     @api.get(
         "/verify/{number}",
         response_model=VerificationOut,
-        summary="Public verification by number and holder's name (no key): valid, superseded, revoked "
-        "or unknown; a wrong name answers unknown",
+        summary="Public verification by number and holder's name (no key): valid, not_yet_valid "
+        "(before the issue date), superseded, revoked or unknown; a wrong name answers unknown",
     )
     async def verify_certificate(
         number: AnyNumber,
         request: Request,
-        name: Annotated[str, Query(min_length=1, max_length=100, description="The holder's full name")],
+        name: Annotated[PlainText, Query(min_length=1, max_length=100, description="The holder's full name")],
     ) -> VerificationOut:
         async with runtime_from(request).db.transaction() as session:
             found = await use_case.verify_number(
@@ -176,17 +183,24 @@ def router() -> APIRouter:
     @api.get(
         "/verification-lookups",
         response_model=list[VerificationLookupOut],
-        summary="The public verification log, newest first (HQ only): every lookup, answered or not",
+        summary="The public verification log, newest first (HQ only): every lookup, answered or not; "
+        "cursor pages (X-Next-Cursor)",
+        responses=PAGE_HEADERS,
     )
     async def list_verification_lookups(
         request: Request,
+        response: Response,
         principal: Annotated[Principal, requires("certificates:read")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+        cursor: Cursor = None,
     ) -> list[VerificationLookupOut]:
         if not principal.is_hq:
             raise HqOnly("The verification log is HQ's (it holds the verifiers' addresses).")
+        before = cursor_int(cursor)
         async with runtime_from(request).db.session() as session:
-            rows = await CertificateRepository(session).lookups(limit)
-        return [VerificationLookupOut.model_validate(row, from_attributes=True) for row in rows]
+            rows = await CertificateRepository(session).lookups(limit + 1, before)
+        page = rows[:limit]
+        offer_next(request, response, str(page[-1].id) if len(rows) > limit else None)
+        return [VerificationLookupOut.model_validate(row, from_attributes=True) for row in page]
 
     return api

@@ -115,7 +115,24 @@ def apply_event(
     # chsi_checked: the student compared the paper with CHSI; only once they hold it.
     if current.state != "handed_to_student":
         raise _illegal(event, current.state)
+    if current.handed_on is not None and on < current.handed_on:
+        raise InvalidInput(
+            f"The CHSI check ({on}) cannot come before the handover to the student ({current.handed_on}).",
+            code="certificates.distribution_date_order",
+            message_zh="学信网核对日期不能早于发放给学生的日期",
+        )
     return DistributionChange(current, late=False)
+
+
+def ensure_not_future(on: date, today: date) -> None:
+    """A distribution step is recorded after it happened: a date after today (at the university)
+    is a typo, and would start or stop deadlines that have not begun."""
+    if on > today:
+        raise InvalidInput(
+            f"occurred_on {on} is in the future (today is {today}, China time).",
+            code="certificates.distribution_date_in_future",
+            message_zh="发放环节的日期不能晚于今天",
+        )
 
 
 def overdue_stage(status: DistributionStatus, today: date) -> tuple[str, date] | None:

@@ -1,4 +1,5 @@
-"""Replacement (毕业证明书) rules: once only, never for a replacement, and the HQ decision's SLA."""
+"""Replacement (毕业证明书) rules: once only (counting issued replacements and standing applications,
+not rejected ones), never for a replacement, and the HQ decision's SLA."""
 
 from __future__ import annotations
 
@@ -34,9 +35,18 @@ def ensure_replaceable(kind: str, status: str) -> None:
 
 def already_applied() -> Conflict:
     return Conflict(
-        "A replacement was already applied for this certificate; it can be replaced only once.",
+        "A replacement application for this certificate is already in progress or approved; it can "
+        "be replaced only once (a rejected application does not count).",
         code="certificates.replacement_once_only",
-        message_zh="该证书已申请过补办毕业证明书，只能补办一次",
+        message_zh="该证书已有补办毕业证明书的申请在办理中或已批准，只能补办一次",
+    )
+
+
+def already_replaced() -> Conflict:
+    return Conflict(
+        "This certificate was already replaced by a 毕业证明书; it can be replaced only once.",
+        code="certificates.replacement_once_only",
+        message_zh="该证书已补办过毕业证明书，只能补办一次",
     )
 
 

@@ -4,9 +4,12 @@ name is compared. A wrong name must read exactly like an unknown number."""
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 from typing import Literal
 
-VerificationResult = Literal["valid", "superseded", "revoked", "unknown"]
+# `not_yet_valid`: a valid certificate asked about before its issue date (the day its registration
+# becomes queryable, rule of 2014 art. 18); it must not read as valid yet.
+VerificationResult = Literal["valid", "superseded", "revoked", "unknown", "not_yet_valid"]
 
 
 def normalise_name(name: str) -> str:
@@ -29,5 +32,15 @@ def mask_name(name: str) -> str:
     return chars[0] + "*" * (len(chars) - 2) + chars[-1]
 
 
-def result_of(status: str) -> VerificationResult:
-    return status if status in ("valid", "superseded", "revoked") else "unknown"  # type: ignore[return-value]
+def result_of(status: str, issue_date: date | None = None, today: date | None = None) -> VerificationResult:
+    """The public answer for a certificate's status; a valid one is `not_yet_valid` before its issue
+    date (superseded and revoked say so whatever the date)."""
+    if status == "valid":
+        if issue_date is not None and today is not None and today < issue_date:
+            return "not_yet_valid"
+        return "valid"
+    if status == "superseded":
+        return "superseded"
+    if status == "revoked":
+        return "revoked"
+    return "unknown"

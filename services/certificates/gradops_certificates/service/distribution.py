@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gradops_certificates.domain import distribution
 from gradops_certificates.models import Certificate, DistributionEvent
 from gradops_certificates.repository import CertificateRepository
+from gradops_certificates.service.clock import china_today
 from gradops_certificates.service.files import store_scan
 from gradops_certificates.service.issuance import certificate_by_number
 from gradops_certificates.service.replacement import HqOnly
@@ -46,6 +47,7 @@ async def record_event(
     principal: Principal,
     settings: CertificatesSettings,
 ) -> tuple[Certificate, DistributionEvent]:
+    distribution.ensure_not_future(given.occurred_on, china_today())
     certificate = await certificate_by_number(session, number, principal, for_update=True)
     if certificate.status != "valid":
         raise Conflict(
@@ -103,15 +105,28 @@ async def record_event(
 
 
 async def overdue(
-    session: AsyncSession, today: date, principal: Principal, centres: list[str] | None
-) -> list[tuple[Certificate, str, date]]:
-    rows = await CertificateRepository(session).overdue(today, principal.centre_filter(centres))
+    session: AsyncSession,
+    today: date,
+    principal: Principal,
+    centres: list[str] | None,
+    *,
+    after: tuple[str, str] | None = None,
+    limit: int | None = None,
+) -> tuple[list[tuple[Certificate, str, date]], str | None]:
+    """One page of overdue certificates by (centre, number), and the position of the next page
+    ("centre|number" of this page's last row) or None when this is the last page."""
+    rows = await CertificateRepository(session).overdue(
+        today, principal.centre_filter(centres), after, None if limit is None else limit + 1
+    )
+    more = limit is not None and len(rows) > limit
+    rows = rows[:limit] if limit is not None else rows
     found: list[tuple[Certificate, str, date]] = []
     for certificate in rows:
         stage = distribution.overdue_stage(status_of(certificate), today)
         if stage is not None:
             found.append((certificate, stage[0], stage[1]))
-    return found
+    last = rows[-1] if more and rows else None
+    return found, (f"{last.learning_centre or ''}|{last.number}" if last else None)
 
 
 async def notify_batch(
@@ -126,6 +141,7 @@ async def notify_batch(
     the batch still at HQ and not yet notified starts its 15-day collection deadline."""
     if not principal.is_hq:
         raise HqOnly("HQ sends the collection notice.")
+    distribution.ensure_not_future(on, china_today())
     rows = await CertificateRepository(session).of_batch(batch_code, principal.centre_filter(centres))
     notified: list[Certificate] = []
     for certificate in rows:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
 
@@ -103,10 +104,20 @@ async def document_subject(session: AsyncSession, number: str, principal: Princi
     return DocumentSubject(certificate, facts)
 
 
+# The approved deliverable: the standardised photo when the upload was standardised (it is then
+# the one QC judged and the reviewer approved), else the upload itself (centre uploads without
+# standardisation, zip imports, capture sessions).
+_PHOTO_VARIANTS = ("standardised", "original")
+
+
 async def fetch_photo(
-    photo: httpx.AsyncClient, submission_id: str | None, principal: Principal, secret: str
+    photo: httpx.AsyncClient,
+    submission_id: str | None,
+    principal: Principal,
+    secret: str,
+    expected_sha256: str | None = None,
 ) -> tuple[bytes | None, str | None]:
-    """The certificate photo (standardised) from the photo service, or None and the reason. A
+    """The student's approved deliverable photo from the photo service, or None and the reason. A
     missing photo never fails the form: it is printed with an empty, labelled box."""
     if not submission_id:
         return None, "no approved graduation photo recorded"
@@ -115,16 +126,32 @@ async def fetch_photo(
         PRINCIPAL_HEADER: sign_principal(principal, secret),
     }
     path = f"/api/v1/photo-submissions/{submission_id}/file"
-    try:
-        response = await photo.get(path, params={"variant": "standardised"}, headers=headers)
-    except httpx.HTTPError as exc:
-        log.warning("certificate_photo_unavailable", submission_id=submission_id, error=repr(exc))
-        return None, "photo service unreachable"
-    content_type = response.headers.get("content-type", "")
-    if response.status_code != 200 or not content_type.startswith("image/"):
-        log.warning("certificate_photo_unavailable", submission_id=submission_id, status=response.status_code)
-        return None, f"photo service answered {response.status_code}"
-    return response.content, None
+    reason = "photo service answered 404"
+    for variant in _PHOTO_VARIANTS:
+        try:
+            response = await photo.get(path, params={"variant": variant}, headers=headers)
+        except httpx.HTTPError as exc:
+            log.warning("certificate_photo_unavailable", submission_id=submission_id, error=repr(exc))
+            return None, "photo service unreachable"
+        content_type = response.headers.get("content-type", "")
+        if response.status_code == 404:
+            continue  # no standardised version: the upload itself is the deliverable
+        if response.status_code != 200 or not content_type.startswith("image/"):
+            log.warning(
+                "certificate_photo_unavailable", submission_id=submission_id, status=response.status_code
+            )
+            return None, f"photo service answered {response.status_code}"
+        if (
+            expected_sha256
+            and variant == "original"
+            and hashlib.sha256(response.content).hexdigest() != (expected_sha256)
+        ):
+            # The approved deliverable is a version the photo service no longer serves.
+            log.warning("certificate_photo_mismatch", submission_id=submission_id, variant=variant)
+            return None, "photo does not match the approved one"
+        return response.content, None
+    log.warning("certificate_photo_unavailable", submission_id=submission_id, status=404)
+    return None, reason
 
 
 def registration_form(
@@ -162,7 +189,7 @@ async def proof(session: AsyncSession, subject: DocumentSubject, settings: Certi
             code="certificates.not_a_replacement",
             message_zh="该编号不是毕业证明书（补证号）",
         )
-    replacement = await CertificateRepository(session).replacement_of(certificate.original_number)
+    replacement = await CertificateRepository(session).replacement_issuing(certificate.number)
     reason = REASON_ZH.get(replacement.reason, replacement.reason) if replacement else "遗失或损坏"
     paragraphs = proof_paragraphs(
         subject.facts,

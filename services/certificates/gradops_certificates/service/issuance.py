@@ -225,7 +225,9 @@ async def record_graduation_photo(session: AsyncSession, approved: PhotoApproved
     row = await _projection_for_photo(session, approved.student_no)
     assert row is not None
     row.photo_submission_id = str(approved.submission_id)
-    row.photo_sha256 = approved.sha256
+    # The deliverable (what passed QC: the standardised photo when there is one), not the upload;
+    # an event from a producer that predates the field names the upload, the only hash it has.
+    row.photo_sha256 = approved.deliverable_sha256 or approved.sha256
     row.updated_at = datetime.now(UTC)
 
 

@@ -12,6 +12,7 @@ from gradops_certificates.domain.numbers import REPLACEMENT_SERIES
 from gradops_certificates.domain.replacement import (
     ReplacementReason,
     already_applied,
+    already_replaced,
     ensure_replaceable,
     ensure_transition,
 )
@@ -55,12 +56,16 @@ async def apply(
     note: str | None,
     principal: Principal,
 ) -> Replacement:
-    """The student's application, filed by the centre with the signed form. Once only: an existing
-    application (whatever its state) or a certificate that is itself a replacement answers 409."""
+    """The student's application, filed by the centre with the signed form. Once only counts what
+    was issued or may still be: a certificate already replaced, an application still standing
+    (applied, verified, approved) or a certificate that is itself a replacement answers 409. A
+    rejected application does not use the once up: the student may apply again."""
     certificate = await certificate_by_number(session, number, principal, for_update=True)
     ensure_replaceable(certificate.kind, certificate.status)
     repo = CertificateRepository(session)
-    if certificate.status == "superseded" or await repo.replacement_of(certificate.number) is not None:
+    if certificate.status == "superseded" or certificate.superseded_by:
+        raise already_replaced()
+    if await repo.standing_replacement_of(certificate.number) is not None:
         raise already_applied()
     form_sha256 = await store_scan(session, form, "form")
     replacement = Replacement(
@@ -77,7 +82,8 @@ async def apply(
     )
     session.add(replacement)
     try:
-        # The unique constraint on original_number settles a race the row lock did not (SQLite).
+        # The partial unique index on standing applications settles a race the row lock did not
+        # (SQLite).
         await session.flush()
     except IntegrityError:
         raise already_applied() from None

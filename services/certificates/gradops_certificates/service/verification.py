@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -14,6 +15,7 @@ from gradops_certificates import domain
 from gradops_certificates.domain.verification import VerificationResult, mask_name, names_match, result_of
 from gradops_certificates.models import Certificate, ShareCode, VerificationLookup, outbox
 from gradops_certificates.repository import CertificateRepository
+from gradops_certificates.service.clock import china_today
 from gradops_certificates.service.issuance import certificate_by_number
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import VerificationPerformed
@@ -24,6 +26,12 @@ from gradops_shared.principal import Principal
 # Crockford-like alphabet: no 0/O, 1/I/L to misread when a code is typed from paper.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 12
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_EVENT_RESULTS: dict[str, VerificationResult] = {
+    r: r for r in ("valid", "superseded", "revoked", "unknown", "not_yet_valid")
+}
 
 
 @dataclass(frozen=True)
@@ -41,6 +49,7 @@ class VerifiedCertificate:
     level: str
     major: str
     graduation_date: date
+    issue_date: date
 
 
 @dataclass(frozen=True)
@@ -70,14 +79,16 @@ async def _log(
                 student_no=certificate.student_no,
                 number=certificate.number,
                 via="share_code" if code else "number",
-                result=result_of(result),
+                result=_EVENT_RESULTS.get(result, "unknown"),
                 name_matched=name_matched,
             ),
         )
     session.add(
         VerificationLookup(
             looked_up_at=datetime.now(UTC),
-            number=(number or "")[:32] or None,
+            # What the verifier typed, without control characters (PostgreSQL refuses NUL in text,
+            # and the log is read by people): the refusal itself is still logged.
+            number=_CONTROL.sub("", number or "")[:32] or None,
             share_code=code,
             result=result,
             name_matched=name_matched,
@@ -101,6 +112,7 @@ async def _describe(
         level=certificate.level,
         major=student.major,
         graduation_date=certificate.graduation_date,
+        issue_date=certificate.issue_date,
     )
     return shown, student.name
 
@@ -133,7 +145,7 @@ async def verify_number(
             certificate=certificate,
         )
         return Verification("unknown", parsed.number, None)
-    result = result_of(certificate.status)
+    result = result_of(certificate.status, certificate.issue_date, china_today())
     await _log(
         session,
         caller,
@@ -170,7 +182,7 @@ async def verify_code(
     if certificate is None or described is None:
         await _log(session, caller, number=share.number, code=code, result="unknown", name_matched=None)
         return Verification("unknown", share.number, None)
-    result = result_of(certificate.status)
+    result = result_of(certificate.status, certificate.issue_date, china_today())
     await _log(
         session,
         caller,
