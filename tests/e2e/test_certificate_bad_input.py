@@ -32,14 +32,18 @@ async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
 
 
 async def every_page(client: httpx.AsyncClient, path: str, params: dict[str, Any]) -> list[list[Any]]:
-    """Follows X-Next-Cursor to the end; checks the Link header names the same next page."""
+    """The items of each page, following `next_cursor` to the end; checks the page shape is the suite's
+    `{items, next_cursor}` and the X-Next-Cursor and Link headers offer the same next page."""
     pages: list[list[Any]] = []
     query = dict(params)
     while True:
         answer = await client.get(path, params=query)
         assert answer.status_code == 200, answer.text
-        pages.append(answer.json())
-        token = answer.headers.get("x-next-cursor")
+        body = answer.json()
+        assert set(body) == {"items", "next_cursor"}, body
+        pages.append(body["items"])
+        token = body["next_cursor"]
+        assert answer.headers.get("x-next-cursor") == token
         if token is None:
             assert "link" not in answer.headers
             return pages
@@ -107,7 +111,7 @@ async def test_registrar_rules_on_replacements_verification_and_distribution(sui
     assert (await suite.anonymous.get(f"/api/v1/verify/codes/{share['code']}")).json()[
         "result"
     ] == "not_yet_valid"
-    log = (await suite.client.get("/api/v1/verification-lookups", params={"limit": 2})).json()
+    log = (await suite.client.get("/api/v1/verification-lookups", params={"limit": 2})).json()["items"]
     assert [entry["result"] for entry in log] == ["not_yet_valid", "not_yet_valid"]
     await backdate(suite, cert_no, days=0)
     on_the_day = await suite.anonymous.get(f"/api/v1/verify/{cert_no}", params={"name": "王小二"})
@@ -136,7 +140,7 @@ async def test_registrar_rules_on_replacements_verification_and_distribution(sui
     assert approved.status_code == 200, approved.text
     assert_problem(await apply(), 409, "certificates.replacement_once_only")  # replaced: never again
     history = await suite.client.get("/api/v1/certificate-replacements", params={"limit": 1})
-    assert history.headers.get("x-next-cursor")  # two applications, one a page
+    assert history.json()["next_cursor"]  # two applications, one a page
     pages = await every_page(suite.client, "/api/v1/certificate-replacements", {"limit": 1})
     assert [r["state"] for page in pages for r in page] == ["rejected", "approved"]
 
@@ -151,7 +155,7 @@ async def test_registrar_rules_on_replacements_verification_and_distribution(sui
         f"/api/v1/certificate-batches/{certificate['batch_code']}/notices", json={"occurred_on": tomorrow}
     )
     assert_problem(notice_in_future, 422, "certificates.distribution_date_in_future")
-    assert (await suite.client.get(events)).json() == []  # refused: nothing recorded
+    assert (await suite.client.get(events)).json() == {"items": [], "next_cursor": None}  # nothing recorded
     day = china_today() - timedelta(days=6)
     for event, on, files in (
         ("notified", day, None),
@@ -206,12 +210,10 @@ async def test_lists_page_by_cursor_and_refuse_a_cursor_they_did_not_issue(suite
                     collection_due=notice + timedelta(days=15),
                 )
             )
-    everything = (await suite.client.get(f"/api/v1/students/{student_no}/certificates")).json()
-    assert (
-        len(everything) == 5
-        and "x-next-cursor"
-        not in (await suite.client.get(f"/api/v1/students/{student_no}/certificates")).headers
-    )
+    whole = await suite.client.get(f"/api/v1/students/{student_no}/certificates")
+    everything = whole.json()["items"]
+    assert len(everything) == 5 and whole.json()["next_cursor"] is None
+    assert "x-next-cursor" not in whole.headers
     pages = await every_page(suite.client, f"/api/v1/students/{student_no}/certificates", {"limit": 2})
     assert [len(p) for p in pages] == [2, 2, 1]
     assert [c["number"] for page in pages for c in page] == [c["number"] for c in everything]
@@ -257,7 +259,7 @@ async def test_text_with_control_characters_is_refused_and_changes_nothing(suite
     assert field_of(await suite.client.post(events, data={"event": "notified", "detail": "a\x00b"})) == [
         "detail"
     ]
-    assert (await suite.client.get(events)).json() == []
+    assert (await suite.client.get(events)).json() == {"items": [], "next_cursor": None}
     assert field_of(
         await suite.client.post(
             f"/api/v1/certificates/{cert_no}/replacements",
@@ -265,7 +267,10 @@ async def test_text_with_control_characters_is_refused_and_changes_nothing(suite
             files={"form": ("form.png", png(), "image/png")},
         )
     ) == ["note"]
-    assert (await suite.client.get("/api/v1/certificate-replacements")).json() == []
+    assert (await suite.client.get("/api/v1/certificate-replacements")).json() == {
+        "items": [],
+        "next_cursor": None,
+    }
     assert field_of(
         await suite.client.post(f"/api/v1/certificates/{cert_no}/revocation", json={"reason": "撤销\x00"})
     ) == ["reason"]

@@ -64,7 +64,7 @@ async def test_public_verification_shows_little_and_logs_every_lookup(suite: Sui
     # The rest of the API still wants a key.
     assert_problem(await suite.anonymous.get(f"/api/v1/certificates/{cert_no}"), 401, "auth.unauthenticated")
 
-    log = (await suite.client.get("/api/v1/verification-lookups", params={"limit": 5})).json()
+    log = (await suite.client.get("/api/v1/verification-lookups", params={"limit": 5})).json()["items"]
     results = ["valid", "unknown", "unknown", "malformed", "malformed"]
     assert [entry["result"] for entry in reversed(log)] == results
     assert [entry["name_matched"] for entry in reversed(log)] == [True, False, None, None, None]
@@ -151,7 +151,7 @@ async def test_distribution_deadlines_receipt_and_overdue_lists(suite: Suite) ->
         "/api/v1/certificate-distribution/overdue",
         params={"as_of": (notice + timedelta(days=20)).isoformat()},
     )
-    mine = [c for group in overdue.json() for c in group["certificates"] if c["number"] == cert_no]
+    mine = [c for group in overdue.json()["items"] for c in group["certificates"] if c["number"] == cert_no]
     assert mine == [
         {
             "number": cert_no,
@@ -200,7 +200,7 @@ async def test_distribution_deadlines_receipt_and_overdue_lists(suite: Suite) ->
     checked = await suite.client.post(events, data={"event": "chsi_checked", "matches_chsi": "true"})
     assert checked.status_code == 201
     assert checked.json()["distribution"]["chsi_matches"] is True
-    history = (await suite.client.get(events)).json()
+    history = (await suite.client.get(events)).json()["items"]
     assert [(e["event"], e["late"]) for e in history] == [
         ("notified", False),
         ("collected_by_centre", True),
@@ -246,7 +246,7 @@ async def test_replacement_once_only_supersedes_and_prints_the_proof(suite: Suit
         )
     late = (
         await suite.client.get("/api/v1/certificate-replacements", params={"state": "centre_verified"})
-    ).json()
+    ).json()["items"]
     mine = next(r for r in late if r["id"] == application["id"])
     assert mine["overdue"] is True and mine["working_days_left"] < 0
 

@@ -173,3 +173,34 @@ class BatchNoticeOut(BaseModel):
     notified: int
     collection_due: date
     numbers: list[str]
+
+
+# ---- cursor pages: the same `{items, next_cursor}` shape as GET /students ----------------------
+_NEXT = "Pass as ?cursor= for the next page; null at the end."
+
+
+class CertificatePage(BaseModel):
+    items: list[CertificateOut] = Field(description="Oldest first.")
+    next_cursor: str | None = Field(description=_NEXT)
+
+
+class DistributionEventPage(BaseModel):
+    items: list[DistributionEventOut] = Field(description="Oldest first.")
+    next_cursor: str | None = Field(description=_NEXT)
+
+
+class OverduePage(BaseModel):
+    items: list[OverdueCentreOut] = Field(
+        description="Per learning centre; a centre cut by `limit` continues on the next page."
+    )
+    next_cursor: str | None = Field(description=_NEXT)
+
+
+class ReplacementPage(BaseModel):
+    items: list[ReplacementOut] = Field(description="Oldest first.")
+    next_cursor: str | None = Field(description=_NEXT)
+
+
+class VerificationLookupPage(BaseModel):
+    items: list[VerificationLookupOut] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description=_NEXT)

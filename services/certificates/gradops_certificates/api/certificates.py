@@ -15,7 +15,7 @@ from gradops_certificates.api.common import (
     offer_next,
 )
 from gradops_certificates.repository import CertificateRepository
-from gradops_certificates.schemas import CertificateOut, RevocationIn, RevocationOut
+from gradops_certificates.schemas import CertificateOut, CertificatePage, RevocationIn, RevocationOut
 from gradops_certificates.service import replacement
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
@@ -39,9 +39,9 @@ def router() -> APIRouter:
 
     @api.get(
         "/students/{student_no}/certificates",
-        response_model=list[CertificateOut],
+        response_model=CertificatePage,
         summary="Every certificate of a student (diplomas, degree certificates, replacements), oldest "
-        "first; cursor pages (X-Next-Cursor)",
+        "first; cursor pages",
         responses=PAGE_HEADERS,
     )
     async def list_student_certificates(
@@ -51,7 +51,7 @@ def router() -> APIRouter:
         principal: Annotated[Principal, requires("certificates:read")],
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: Cursor = None,
-    ) -> list[CertificateOut]:
+    ) -> CertificatePage:
         after = cursor_time(cursor)
         async with runtime_from(request).db.session() as session:
             rows = await CertificateRepository(session).page_of_student(
@@ -59,8 +59,10 @@ def router() -> APIRouter:
             )
         page = rows[:limit]
         last = page[-1] if len(rows) > limit else None
-        offer_next(request, response, f"{last.created_at.isoformat()}|{last.number}" if last else None)
-        return [certificate_out(c) for c in page]
+        token = offer_next(
+            request, response, f"{last.created_at.isoformat()}|{last.number}" if last else None
+        )
+        return CertificatePage(items=[certificate_out(c) for c in page], next_cursor=token)
 
     @api.get("/certificates/{number}", response_model=CertificateOut, summary="A certificate by its number")
     async def get_certificate(

@@ -75,9 +75,9 @@ def certificate_out(certificate: Certificate) -> CertificateOut:
 
 
 # ---- cursor pages -----------------------------------------------------------------------------
-# These lists were bare JSON arrays before cursors came; partners parse them as arrays, so the body
-# stays an array and the next page is offered in headers: `X-Next-Cursor` (pass it back as
-# ?cursor=) and an RFC 8288 `Link: <…>; rel="next"`. No header: this was the last page.
+# Every list answers the suite's page shape `{"items": [...], "next_cursor": ...}` (as GET /students).
+# The same cursor is also offered in headers, `X-Next-Cursor` and an RFC 8288 `Link: <…>; rel="next"`,
+# for clients that page by headers. next_cursor null and no headers: this was the last page.
 
 Cursor = Annotated[
     str | None,
@@ -85,7 +85,7 @@ Cursor = Annotated[
         min_length=1,
         max_length=512,
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="The X-Next-Cursor of the previous page; omit for the first page",
+        description="next_cursor of the previous page; omit for the first page",
     ),
 ]
 PAGE_HEADERS: dict[int | str, dict[str, Any]] = {
@@ -118,7 +118,7 @@ async def read_scan(upload: UploadFile) -> bytes:
 
 def cursor_invalid() -> InvalidInput:
     return InvalidInput(
-        "cursor is not one this API returned (use the X-Next-Cursor of the previous page).",
+        "cursor is not one this API returned (use the next_cursor of the previous page).",
         code="certificates.cursor_invalid",
         message_zh="分页游标无效",
     )
@@ -161,11 +161,13 @@ def cursor_time(cursor: str | None) -> tuple[datetime, str] | None:
     return moment, fields[1]
 
 
-def offer_next(request: Request, response: Response, position: str | None) -> None:
-    """Sets the next-page headers when there is a next page (`position` = the page's last key)."""
+def offer_next(request: Request, response: Response, position: str | None) -> str | None:
+    """The page's `next_cursor` (`position` = the page's last key; None on the last page), also set
+    in the next-page headers."""
     if position is None:
-        return
+        return None
     token = encode_cursor(position)
     query = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"] + [("cursor", token)]
     response.headers["x-next-cursor"] = token
     response.headers["link"] = f'<{request.url.path}?{urlencode(query)}>; rel="next"'
+    return token

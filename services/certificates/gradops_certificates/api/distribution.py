@@ -29,8 +29,10 @@ from gradops_certificates.schemas import (
     CentreCode,
     CertificateOut,
     DistributionEventOut,
+    DistributionEventPage,
     OverdueCentreOut,
     OverdueOut,
+    OverduePage,
 )
 from gradops_certificates.service import distribution
 from gradops_shared.errors import NotFound
@@ -125,8 +127,8 @@ def router() -> APIRouter:
 
     @api.get(
         "/certificates/{number}/distribution-events",
-        response_model=list[DistributionEventOut],
-        summary="The certificate's distribution history, oldest first; cursor pages (X-Next-Cursor)",
+        response_model=DistributionEventPage,
+        summary="The certificate's distribution history, oldest first; cursor pages",
         responses=PAGE_HEADERS,
     )
     async def list_distribution_events(
@@ -136,7 +138,7 @@ def router() -> APIRouter:
         principal: Annotated[Principal, requires("certificates:read")],
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: Cursor = None,
-    ) -> list[DistributionEventOut]:
+    ) -> DistributionEventPage:
         after = cursor_int(cursor)
         async with runtime_from(request).db.session() as session:
             certificate = await service.certificate_by_number(session, number, principal)
@@ -144,8 +146,8 @@ def router() -> APIRouter:
                 certificate.number, after=after, limit=limit + 1
             )
         page = rows[:limit]
-        offer_next(request, response, str(page[-1].id) if len(rows) > limit else None)
-        return [event_out(e) for e in page]
+        token = offer_next(request, response, str(page[-1].id) if len(rows) > limit else None)
+        return DistributionEventPage(items=[event_out(e) for e in page], next_cursor=token)
 
     @api.get(
         "/certificates/{number}/receipt",
@@ -174,9 +176,9 @@ def router() -> APIRouter:
 
     @api.get(
         "/certificate-distribution/overdue",
-        response_model=list[OverdueCentreOut],
+        response_model=OverduePage,
         summary="Certificates past their collection or handover deadline, per learning centre; cursor "
-        "pages of `limit` certificates (X-Next-Cursor; a centre may continue on the next page)",
+        "pages of `limit` certificates (a centre may continue on the next page)",
         responses=PAGE_HEADERS,
     )
     async def list_overdue(
@@ -187,7 +189,7 @@ def router() -> APIRouter:
         as_of: Annotated[date | None, Query(description="Defaults to today (UTC)")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 500,
         cursor: Cursor = None,
-    ) -> list[OverdueCentreOut]:
+    ) -> OverduePage:
         day = as_of or today()
         fields = read_cursor(cursor, 2) if cursor is not None else None
         after = (fields[0], fields[1]) if fields else None
@@ -195,7 +197,7 @@ def router() -> APIRouter:
             found, last = await distribution.overdue(
                 session, day, principal, learning_centre, after=after, limit=limit
             )
-        offer_next(request, response, last)
+        token = offer_next(request, response, last)
         per_centre: dict[str | None, list[OverdueOut]] = defaultdict(list)
         for certificate, stage, due in found:
             per_centre[certificate.learning_centre].append(
@@ -208,6 +210,11 @@ def router() -> APIRouter:
                     days_overdue=(day - due).days,
                 )
             )
-        return [OverdueCentreOut(learning_centre=c, certificates=items) for c, items in per_centre.items()]
+        return OverduePage(
+            items=[
+                OverdueCentreOut(learning_centre=c, certificates=items) for c, items in per_centre.items()
+            ],
+            next_cursor=token,
+        )
 
     return api

@@ -18,7 +18,7 @@ from gradops_certificates.api.common import (
 from gradops_certificates.domain.replacement import ReplacementReason, ReplacementState
 from gradops_certificates.models import Replacement
 from gradops_certificates.repository import CertificateRepository
-from gradops_certificates.schemas import DecisionIn, ReplacementOut
+from gradops_certificates.schemas import DecisionIn, ReplacementOut, ReplacementPage
 from gradops_certificates.service import replacement as use_case
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.principal import Principal, requires
@@ -88,9 +88,8 @@ def router() -> APIRouter:
 
     @api.get(
         "/certificate-replacements",
-        response_model=list[ReplacementOut],
-        summary="Replacement applications, oldest first (HQ handles them in order); cursor pages "
-        "(X-Next-Cursor)",
+        response_model=ReplacementPage,
+        summary="Replacement applications, oldest first (HQ handles them in order); cursor pages",
         responses=PAGE_HEADERS,
     )
     async def list_replacements(
@@ -100,7 +99,7 @@ def router() -> APIRouter:
         state: ReplacementState | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
         cursor: Cursor = None,
-    ) -> list[ReplacementOut]:
+    ) -> ReplacementPage:
         after = cursor_time(cursor)
         async with runtime_from(request).db.session() as session:
             rows = await CertificateRepository(session).replacements(
@@ -108,8 +107,10 @@ def router() -> APIRouter:
             )
         page = rows[:limit]
         last = page[-1] if len(rows) > limit else None
-        offer_next(request, response, f"{last.applied_at.isoformat()}|{last.id}" if last else None)
-        return [replacement_out(r, settings_of(request)) for r in page]
+        token = offer_next(request, response, f"{last.applied_at.isoformat()}|{last.id}" if last else None)
+        return ReplacementPage(
+            items=[replacement_out(r, settings_of(request)) for r in page], next_cursor=token
+        )
 
     @api.get(
         "/certificate-replacements/{replacement_id}", response_model=ReplacementOut, summary="An application"

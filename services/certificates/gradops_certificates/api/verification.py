@@ -14,6 +14,7 @@ from gradops_certificates.schemas import (
     ShareCodeIn,
     ShareCodeOut,
     VerificationLookupOut,
+    VerificationLookupPage,
     VerificationOut,
     VerifiedCertificateOut,
 )
@@ -182,9 +183,9 @@ def router() -> APIRouter:
 
     @api.get(
         "/verification-lookups",
-        response_model=list[VerificationLookupOut],
+        response_model=VerificationLookupPage,
         summary="The public verification log, newest first (HQ only): every lookup, answered or not; "
-        "cursor pages (X-Next-Cursor)",
+        "cursor pages",
         responses=PAGE_HEADERS,
     )
     async def list_verification_lookups(
@@ -193,14 +194,17 @@ def router() -> APIRouter:
         principal: Annotated[Principal, requires("certificates:read")],
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
         cursor: Cursor = None,
-    ) -> list[VerificationLookupOut]:
+    ) -> VerificationLookupPage:
         if not principal.is_hq:
             raise HqOnly("The verification log is HQ's (it holds the verifiers' addresses).")
         before = cursor_int(cursor)
         async with runtime_from(request).db.session() as session:
             rows = await CertificateRepository(session).lookups(limit + 1, before)
         page = rows[:limit]
-        offer_next(request, response, str(page[-1].id) if len(rows) > limit else None)
-        return [VerificationLookupOut.model_validate(row, from_attributes=True) for row in page]
+        token = offer_next(request, response, str(page[-1].id) if len(rows) > limit else None)
+        return VerificationLookupPage(
+            items=[VerificationLookupOut.model_validate(row, from_attributes=True) for row in page],
+            next_cursor=token,
+        )
 
     return api
