@@ -266,7 +266,7 @@ def preview_jpeg(data: bytes, max_side: int = 640) -> bytes | None:
     """A small upright JPEG of the picture (what is kept of a rejected oversize upload): decoded at
     reduced scale, never at full size. None when the bytes are not a picture we can read."""
     try:
-        decoded = decode(data, pixel_budget=max_side * max_side)
+        decoded = decode(data, pixel_budget=4 * max_side * max_side)  # then one LANCZOS step down
     except (UnreadableImage, ImageRefused):
         return None
     image = Image.fromarray(decoded.rgb, "RGB")
