@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
 from gradops_photo import capture, domain, imports, paging, proofreading, service
@@ -33,6 +33,7 @@ from gradops_photo.models import PhotoImport, PhotoSubmission
 from gradops_photo.qc.pool import QcJob
 from gradops_photo.repository import NO_DUE_TIME, PhotoRepository
 from gradops_photo.schemas import (
+    NO_CONTROL_LINE,
     BulkApproveIn,
     BulkApproveOut,
     BulkRefusal,
@@ -59,7 +60,7 @@ from gradops_photo.schemas import (
 from gradops_shared.errors import GradOpsError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gradops_shared.principal import Principal, on_behalf_of, requires
 from gradops_shared.runtime import runtime_from
-from gradops_shared.text import is_clean_identifier
+from gradops_shared.text import control_character
 
 CaptureSessionId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]
 ImportId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]
@@ -501,7 +502,16 @@ def register(api: APIRouter) -> None:
     async def get_proofreading_feedback_sheet(
         request: Request,
         principal: Annotated[Principal, requires("photos:read")],
-        class_code: Annotated[str, Query(alias="class", min_length=1, max_length=64, description="班级")],
+        class_code: Annotated[
+            str,
+            Query(
+                alias="class",
+                min_length=1,
+                max_length=64,
+                description="班级",
+                json_schema_extra={"pattern": NO_CONTROL_LINE},
+            ),
+        ],
         format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx",
     ) -> Response:
         _clean_query("class", class_code)
@@ -543,8 +553,13 @@ def register(api: APIRouter) -> None:
     async def get_photo_completion(
         request: Request,
         principal: Annotated[Principal, requires("photos:read")],
-        centre: Annotated[list[str] | None, Query(description="Learning centre code(s)")] = None,
-        class_code: Annotated[str | None, Query(alias="class", max_length=64)] = None,
+        centre: Annotated[
+            list[Annotated[str, Field(json_schema_extra={"pattern": NO_CONTROL_LINE})]] | None,
+            Query(description="Learning centre code(s)"),
+        ] = None,
+        class_code: Annotated[
+            str | None, Query(alias="class", max_length=64, json_schema_extra={"pattern": NO_CONTROL_LINE})
+        ] = None,
         group_by: Annotated[Literal["centre", "class"], Query()] = "centre",
     ) -> CompletionOut:
         for value in centre or []:
@@ -573,7 +588,7 @@ def register(api: APIRouter) -> None:
 def _clean_query(name: str, value: str) -> None:
     """A filter passed on to the registry: a control character is the caller's mistake (422 naming
     the parameter), not a registry outage."""
-    if not is_clean_identifier(value):
+    if control_character(value) is not None:
         raise InvalidInput(
             f"{name} must be printable text without control characters.",
             code="photo.filter_invalid",

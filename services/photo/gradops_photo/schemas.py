@@ -8,6 +8,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from gradops_shared.text import MultilineText, PlainText
 
+# What PlainText / MultilineText refuse, said in the schema too (clients and fuzzers see the rule;
+# the validator stays the shared one, so the 422 names the field the same way).
+NO_CONTROL_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+NO_CONTROL_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+Line = Annotated[PlainText, Field(json_schema_extra={"pattern": NO_CONTROL_LINE})]
+Text = Annotated[MultilineText, Field(json_schema_extra={"pattern": NO_CONTROL_TEXT})]
+
 PhotoKind = Literal["admission", "graduation"]
 # The stable check codes (gradops_photo.qc.report.CHECK_CODES; a test keeps the two equal).
 CheckCode = Literal[
@@ -136,31 +143,31 @@ class DecisionOut(BaseModel):
 class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reasons: list[Annotated[PlainText, Field(max_length=64)]] = Field(
+    reasons: list[Annotated[Line, Field(max_length=64)]] = Field(
         min_length=1,
         max_length=50,
         description="Reason codes from the QC catalogue, e.g. photo.background_not_blue",
     )
-    comment: MultilineText | None = Field(None, max_length=1000)
+    comment: Text | None = Field(None, max_length=1000)
 
 
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: MultilineText | None = Field(None, max_length=1000)
+    comment: Text | None = Field(None, max_length=1000)
 
 
 class ReopenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: MultilineText = Field(min_length=2, max_length=1000, description="Why (补拍/重拍 …): logged")
+    reason: Text = Field(min_length=2, max_length=1000, description="Why (补拍/重拍 …): logged")
 
 
 class ChsiStateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     chsi_state: Literal["on_chsi", "chsi_rejected"]
-    reason: MultilineText | None = Field(None, max_length=1000)
+    reason: Text | None = Field(None, max_length=1000)
 
 
 class ChsiRowResult(BaseModel):
@@ -183,15 +190,13 @@ class FeeIn(BaseModel):
 
     paid: bool
     amount: Decimal = Field(ge=0, le=10000, decimal_places=2, description="CNY, e.g. 20.00")
-    provider_reference: PlainText | None = Field(
-        None, max_length=100, description="The payment provider's id"
-    )
+    provider_reference: Line | None = Field(None, max_length=100, description="The payment provider's id")
 
 
 class CaptureSessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    collection_code: PlainText = Field(min_length=1, max_length=1024, description="图像采集码 as scanned")
+    collection_code: Line = Field(min_length=1, max_length=1024, description="图像采集码 as scanned")
     id_last4: str = Field(pattern=r"^[0-9]{3}[0-9Xx]$", description="Last 4 characters of the ID number")
     fee: FeeIn | None = Field(None, description="The capture fee as paid (payment itself is out of scope)")
 
@@ -258,10 +263,10 @@ class ReviewPage(BaseModel):
 class BulkApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    submission_ids: list[Annotated[PlainText, Field(min_length=1, max_length=36)]] = Field(
+    submission_ids: list[Annotated[Line, Field(min_length=1, max_length=36)]] = Field(
         min_length=1, max_length=200
     )
-    comment: MultilineText | None = Field(None, max_length=1000)
+    comment: Text | None = Field(None, max_length=1000)
 
 
 class BulkRefusal(BaseModel):
@@ -279,7 +284,7 @@ class ProofreadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["confirm", "report_error"]
-    detail: MultilineText | None = Field(None, max_length=500, description="What is wrong (report_error)")
+    detail: Text | None = Field(None, max_length=500, description="What is wrong (report_error)")
 
 
 class ProofreadOut(BaseModel):
