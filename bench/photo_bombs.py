@@ -18,6 +18,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -33,16 +34,15 @@ SOURCE_DIRS = (
 )
 
 
-def _child_qc() -> dict[str, Any]:
+def _child_qc(bomb: Path) -> dict[str, Any]:
     import resource
     import time
 
     from gradops_photo.qc import PROFILES
     from gradops_photo.qc.face import warm_up
     from gradops_photo.qc.pool import QcJob, run_job
-    from tests.photo_fixtures import solid_jpeg
 
-    data = solid_jpeg(6000, 6000)
+    data = bomb.read_bytes()  # made by the parent: making it here would set the peak itself
     warm_up()  # what every pool worker holds before its first photo
     models = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     wall, cpu = time.perf_counter(), time.process_time()
@@ -79,13 +79,17 @@ def _child_zip() -> dict[str, Any]:
     }
 
 
-def _measure(tree: Path, what: str) -> dict[str, Any]:
+def _measure(tree: Path, what: str, bomb: Path) -> dict[str, Any]:
     env = dict(os.environ)
     # The tests' helpers (fixtures, zip builder) always come from this checkout; the code under
     # measure from `tree`.
     env["PYTHONPATH"] = os.pathsep.join([*(str(tree / d) for d in SOURCE_DIRS), str(ROOT)])
     out = subprocess.run(
-        [sys.executable, __file__, "--child", what], env=env, capture_output=True, text=True, check=True
+        [sys.executable, __file__, "--child", what, "--bomb", str(bomb)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
@@ -95,17 +99,21 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--before-tree", type=Path)
     parser.add_argument("--child", choices=("qc", "zip"))
+    parser.add_argument("--bomb", type=Path)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(_child_qc() if args.child == "qc" else _child_zip()))
+        print(json.dumps(_child_qc(args.bomb) if args.child == "qc" else _child_zip()))
         return
-    figures: dict[str, Any] = {
-        "after": {"qc_6000x6000": _measure(ROOT, "qc"), "zip_700k": _measure(ROOT, "zip")}
-    }
-    if args.before_tree:
-        figures["before"] = {
-            "qc_6000x6000": _measure(args.before_tree, "qc"),
-            "zip_700k": _measure(args.before_tree, "zip"),
+    sys.path.insert(0, str(ROOT))
+    from tests.photo_fixtures import solid_jpeg
+
+    trees = {"after": ROOT, **({"before": args.before_tree} if args.before_tree else {})}
+    with tempfile.TemporaryDirectory() as scratch:
+        bomb = Path(scratch) / "bomb.jpg"
+        bomb.write_bytes(solid_jpeg(6000, 6000))
+        figures: dict[str, Any] = {
+            when: {"qc_6000x6000": _measure(tree, "qc", bomb), "zip_700k": _measure(tree, "zip", bomb)}
+            for when, tree in trees.items()
         }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(figures, indent=2) + "\n")
