@@ -419,3 +419,37 @@ def admission_photo(same_picture: bool = False, person: str = "astronaut") -> by
         return jpeg_bytes(graduation_rgb(), quality=70)
     rgb = framed(person, face_width=200, eye_line=265, centre_x=225, background=(67, 142, 219))
     return jpeg_bytes(cv2.convertScaleAbs(rgb, alpha=1.08, beta=6))
+
+
+# What a phone writes: the sensor's pixels as they came (turned a quarter) and an EXIF tag that says
+# how to turn them upright. Pillow's transpose that undoes each tag (ImageOps.exif_transpose's table).
+_UNDO_TAG = {6: Image.Transpose.ROTATE_270, 8: Image.Transpose.ROTATE_90}
+_STORED_AS = {6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
+
+
+def phone_photo(orientation: int | None, *, tagged: int | None = None, max_kb: float = 45) -> bytes:
+    """The passing graduation photo stored turned a quarter (as the sensor saw it) for `orientation`
+    6 or 8, with the EXIF Orientation tag `tagged` (default: the honest one; None: no tag at all)."""
+    image = Image.fromarray(graduation_rgb(), "RGB")
+    if orientation is not None:
+        image = image.transpose(_STORED_AS[orientation])
+    tag = orientation if tagged is None else tagged
+    exif = Image.Exif()
+    if tag is not None:
+        exif[0x0112] = tag
+    for q in range(90, 9, -3):
+        buffer = io.BytesIO()
+        image.save(buffer, "JPEG", quality=q, dpi=(300, 300), exif=exif.tobytes())
+        if len(buffer.getvalue()) <= max_kb * 1024:
+            break
+    return buffer.getvalue()
+
+
+def solid_jpeg(
+    width: int, height: int, colour: tuple[int, int, int] = LIGHT_BLUE, quality: int = 95
+) -> bytes:
+    """The issue's pixel bomb: a solid colour compresses to almost nothing (6000×6000 is ~560 KB, under
+    the 40 MP cap) yet decodes to a huge bitmap."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), colour).save(buffer, "JPEG", quality=quality)
+    return buffer.getvalue()

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable
 
 GBK_FOLDER_NAME = "照片/张三.jpg"  # a Chinese Windows tool writes it in GBK without the UTF-8 flag
@@ -78,3 +80,68 @@ def _set_encrypted_flag(raw: bytes, name: bytes) -> bytes:
                 data[local + flag_at] |= 0x1
             start = local + 4
     return bytes(data)
+
+
+def many_entries_zip(count: int, *, declared: int | None = None) -> bytes:
+    """A zip of `count` empty stored entries, written with struct (zipfile takes seconds for 700,000).
+    `declared` makes the end record lie about the count (the directory is the truth zipfile parses)."""
+    crc = zlib.crc32(b"")
+    local: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for n in range(count):
+        name = f"{n:08d}.jpg".encode()
+        header = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, crc, 0, 0, len(name), 0) + name
+        central.append(
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                0,
+                0,
+                0,
+                crc,
+                0,
+                0,
+                len(name),
+                0,
+                0,
+                0,
+                0,
+                0,
+                offset,
+            )
+            + name
+        )
+        local.append(header)
+        offset += len(header)
+    directory = b"".join(central)
+    total = count if declared is None else declared
+    if total > 0xFFFF:
+        return b"".join(local) + directory + _zip64_end(total, len(directory), offset)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, total, total, len(directory), offset, 0)
+    return b"".join(local) + directory + end
+
+
+def _zip64_end(entries: int, directory_size: int, directory_offset: int) -> bytes:
+    """The zip64 end record, its locator and a classic end record that defers to them."""
+    record_offset = directory_offset + directory_size
+    record = struct.pack(
+        "<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, entries, entries, directory_size, directory_offset
+    )
+    locator = struct.pack("<IIQI", 0x07064B50, 0, record_offset, 1)
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0)
+    return record + locator + end
+
+
+def declaring(data: bytes, *, entries: int | None = None, directory_size: int | None = None) -> bytes:
+    """`data` (a zip without comment) whose classic end record declares other figures."""
+    end = data[-22:]
+    fields = list(struct.unpack("<IHHHHIIH", end))
+    if entries is not None:
+        fields[3] = fields[4] = entries
+    if directory_size is not None:
+        fields[5] = directory_size
+    return data[:-22] + struct.pack("<IHHHHIIH", *fields)

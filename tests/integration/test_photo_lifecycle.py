@@ -300,7 +300,7 @@ async def _run_import(
         )
     pool = QcPool(0)
     runner = ImportRunner(runtime, pool, settings)
-    await asyncio.wait_for(runner.start(job.id), 120)
+    await asyncio.wait_for(runner.start(job.id, data), 120)
     async with runtime.db.session() as session:
         done = await session.get(PhotoImport, job.id)
         files = (

@@ -3,18 +3,37 @@ machine's guards, zip entry names (GBK) and the feedback sheet's order and wordi
 
 from __future__ import annotations
 
+import csv
 import io
 import zipfile
 from datetime import UTC, date, datetime
 
 import pytest
+from openpyxl import load_workbook
 
 from gradops_photo import domain
-from gradops_photo.archive import ArchiveLimits, decode_name, plan_archive
-from gradops_photo.proofreading import CORRECT, NOT_DONE, completion_status, sheet_rows
+from gradops_photo.archive import (
+    ArchiveLimits,
+    Directory,
+    NotAZip,
+    TooManyEntries,
+    check_directory,
+    decode_name,
+    plan_archive,
+    read_directory_end,
+)
+from gradops_photo.proofreading import (
+    CORRECT,
+    NOT_DONE,
+    completion_status,
+    sheet_csv,
+    sheet_rows,
+    sheet_title,
+    sheet_xlsx,
+)
 from gradops_shared.errors import Conflict
 from gradops_shared.workdays import WorkCalendar
-from tests.photo_zips import GBK_FOLDER_NAME, GBK_TOP_NAME, build_zip
+from tests.photo_zips import GBK_FOLDER_NAME, GBK_TOP_NAME, build_zip, declaring, many_entries_zip
 
 # National Day 2026: 1-7 October off, Sunday 27 September and Saturday 10 October worked (调休).
 NATIONAL_DAY = WorkCalendar.of(
@@ -112,3 +131,72 @@ def test_completion_status_prefers_what_chsi_holds() -> None:
     assert completion_status([_Photo("pending_review"), _Photo("expired")]) == "pending_review"  # type: ignore[list-item]
     assert completion_status([_Photo("auto_rejected")]) == "none"  # type: ignore[list-item]
     assert completion_status([]) == "none"
+
+
+# ---- the zip's directory is judged from its end record before it is parsed ------------------
+
+
+def test_a_zip_declaring_too_many_entries_is_refused_before_its_directory_is_parsed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = many_entries_zip(5001)
+    assert read_directory_end(data) == Directory(5001, read_directory_end(data).size)
+    assert len(zipfile.ZipFile(io.BytesIO(data)).infolist()) == 5001  # a real, readable zip
+
+    def parsed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the directory was parsed")
+
+    monkeypatch.setattr(zipfile, "ZipFile", parsed)
+    with pytest.raises(TooManyEntries, match="5001 entries"):
+        plan_archive(data, ArchiveLimits(max_entries=5000))
+
+
+def test_the_issues_700000_entries_are_refused_from_the_zip64_end_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    data = many_entries_zip(3, declared=700_000)
+    assert read_directory_end(data).entries == 700_000
+    monkeypatch.setattr(zipfile, "ZipFile", None)
+    with pytest.raises(TooManyEntries, match="700000 entries"):
+        plan_archive(data, ArchiveLimits())
+
+
+def test_a_directory_larger_than_its_entries_could_need_is_refused() -> None:
+    data = declaring(many_entries_zip(3), directory_size=5000 * 1024 + 1)
+    with pytest.raises(TooManyEntries, match="central directory"):
+        check_directory(data, ArchiveLimits(max_entries=5000))
+
+
+def test_a_lying_count_is_still_caught_once_the_directory_is_parsed() -> None:
+    data = many_entries_zip(60, declared=1)
+    with pytest.raises(TooManyEntries, match="60 entries"):
+        plan_archive(data, ArchiveLimits(max_entries=50))
+
+
+@pytest.mark.parametrize("garbage", [b"", b"PK\x05\x06", b"not a zip" * 100, b"PK\x05\x06" + b"\x00" * 5])
+def test_no_end_record_is_not_a_zip(garbage: bytes) -> None:
+    with pytest.raises(NotAZip):
+        plan_archive(garbage, ArchiveLimits())
+
+
+def test_a_broken_zip64_end_record_is_not_a_zip() -> None:
+    data = many_entries_zip(3, declared=700_000)
+    with pytest.raises(NotAZip):
+        read_directory_end(data[:-42] + b"\x00" * 20 + data[-22:])  # the locator wiped
+
+
+@pytest.mark.parametrize(
+    "name", ['=HYPERLINK("http://x")', "+1", "-1", "@SUM(A1)", "\tx", "a\x00b\x1b[31m\x9b", "＝1"]
+)
+def test_the_feedback_sheet_defuses_formulas_and_drops_control_characters(name: str) -> None:
+    rows = [["1", "2021001", name, f"{name}!", ""]]
+    title = sheet_title(f"21班{name}")
+    book = load_workbook(io.BytesIO(sheet_xlsx(title, rows))).active
+    assert book is not None
+    for cell in (book["C3"], book["D3"], book["A1"]):
+        assert cell.data_type == "s"
+        assert not str(cell.value).startswith(("=", "+", "-", "@", "\t", "＝"))
+        assert not any((ord(c) < 32 and c not in "\t\n\r") or 0x7F <= ord(c) <= 0x9F for c in str(cell.value))
+    text = sheet_csv(title, rows).decode("utf-8-sig")
+    for line in list(csv.reader(io.StringIO(text)))[2:]:
+        assert not line[2].startswith(("=", "+", "-", "@", "\t")) and "\x00" not in line[2]

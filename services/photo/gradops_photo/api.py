@@ -14,7 +14,7 @@ import structlog
 from fastapi import APIRouter, FastAPI, File, Form, Path, Query, Request, Response, UploadFile
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from gradops_photo import qc, service
+from gradops_photo import paging, qc, service
 from gradops_photo.imports import ImportRunner, fail_stale_imports
 from gradops_photo.models import PhotoSubmission
 from gradops_photo.qc.pool import QcJob, QcOutcome, QcPool, QcWorkerLost
@@ -28,6 +28,7 @@ from gradops_photo.schemas import (
     RejectIn,
     StandardisedOut,
     SubmissionOut,
+    SubmissionPage,
     TransitionOut,
 )
 from gradops_photo.settings import PhotoSettings
@@ -197,6 +198,7 @@ def submission_out(submission: PhotoSubmission, history: list[TransitionOut] | N
         source=submission.source,
         state=submission.state,
         sha256=submission.sha256,
+        original_kept=submission.preview_sha256 is None,
         learning_centre=submission.learning_centre,
         qc=QcReportOut.model_validate(submission.qc_report),
         created_at=submission.created_at,
@@ -280,7 +282,16 @@ def router() -> APIRouter:
         settings = _settings(request)
         runtime = runtime_from(request)
         data = await _read_upload(file, settings.max_upload_bytes)
-        outcome = await _run_qc(request, QcJob(data, _profile(None, settings), None, standardise))
+        outcome = await _run_qc(
+            request,
+            QcJob(
+                data,
+                _profile(None, settings),
+                None,
+                standardise,
+                preview_above=settings.rejected_original_max_bytes,
+            ),
+        )
         assert outcome.report is not None
         fixed = outcome.standardised
         judged = outcome.standardised_report if fixed and fixed.data else outcome.report
@@ -308,20 +319,28 @@ def router() -> APIRouter:
                 deadlines=deadlines_of(settings),
                 standardised=fixed.data if fixed else None,
                 submission_id=submission_id,
+                preview=outcome.preview,
             )
             return submission_out(submission)
 
     @api.get(
         "/photo-submissions/{submission_id}/file",
         response_class=Response,
-        responses={200: {"content": {"image/jpeg": {}}, "description": "The photo (JPEG bytes)"}},
-        summary="Download a submission's photo: the upload as it came, or its standardised version",
+        responses={
+            200: {
+                "content": {"image/jpeg": {}},
+                "description": "The photo (JPEG bytes), as an attachment with nosniff: what was uploaded "
+                "is handed back as a file, never rendered as whatever else its bytes may also be",
+            }
+        },
+        summary="Download a submission's photo: the upload as it came, its standardised version, or the "
+        "preview kept instead of a rejected oversize upload",
     )
     async def get_photo_submission_file(
         submission_id: SubmissionId,
         request: Request,
         principal: Annotated[Principal, requires("photos:read")],
-        variant: Annotated[Literal["original", "standardised"], Query()] = "original",
+        variant: Annotated[Literal["original", "standardised", "preview"], Query()] = "original",
     ) -> Response:
         async with runtime_from(request).db.session() as session:
             content = await service.submission_file(session, submission_id, variant, principal)
@@ -329,23 +348,39 @@ def router() -> APIRouter:
             content,
             media_type="image/jpeg",
             headers={
-                "Cache-Control": "private, max-age=3600",
+                # A polyglot (a JPEG that is also HTML or a zip) must never be sniffed into another type.
+                "X-Content-Type-Options": "nosniff",
+                "Content-Disposition": f'attachment; filename="{submission_id}-{variant}.jpg"',
+                "Cache-Control": "private, no-store",  # a student's face is personal data
                 "ETag": f'"{hashlib.sha256(content).hexdigest()}"',
             },
         )
 
     @api.get(
         "/students/{student_no}/photos",
-        response_model=list[SubmissionOut],
-        summary="Every photo submission of a student, oldest first",
+        response_model=list[SubmissionOut] | SubmissionPage,
+        summary="Every photo submission of a student, oldest first: a page {items, next_cursor, count} "
+        "when limit or cursor is given, else (as before) the whole list as an array",
     )
     async def list_student_photos(
-        student_no: StudentNo, request: Request, principal: Annotated[Principal, requires("photos:read")]
-    ) -> list[SubmissionOut]:
+        student_no: StudentNo,
+        request: Request,
+        principal: Annotated[Principal, requires("photos:read")],
+        limit: Annotated[
+            int | None, Query(ge=1, le=200, description="Page size; asks for the page shape")
+        ] = None,
+        cursor: Annotated[str | None, Query(max_length=512, description=paging.CURSOR_DESCRIPTION)] = None,
+    ) -> list[SubmissionOut] | SubmissionPage:
+        after = paging.read_position(cursor) if cursor else None
+        size = limit or 50
         async with runtime_from(request).db.session() as session:
-            submissions = await PhotoRepository(session).submissions_of(student_no)
-        visible = [s for s in submissions if principal.sees_centre(s.learning_centre)]
-        if not visible and not principal.is_hq:
+            found, count = await PhotoRepository(session).submissions_page(
+                student_no,
+                centres=principal.centres,
+                after=after,
+                limit=size + 1 if limit or cursor else 10_000,
+            )
+        if not count and not principal.is_hq:
             # A centre's key learns nothing from an empty answer: the registry (with the caller's
             # reach) says whether the student is theirs; another centre's or a missing one is 404.
             settings = _settings(request)
@@ -356,7 +391,11 @@ def router() -> APIRouter:
                     on_behalf_of(principal, "photo", ["registry:read"]),
                     settings.principal_secret.get_secret_value(),
                 )
-        return [submission_out(s) for s in visible]
+        if limit is None and cursor is None:
+            return [submission_out(s) for s in found]
+        page = found[:size]
+        next_cursor = paging.position_cursor(page[-1].created_at, page[-1].id) if len(found) > size else None
+        return SubmissionPage(items=[submission_out(s) for s in page], next_cursor=next_cursor, count=count)
 
     @api.get(
         "/photo-submissions/{submission_id}",

@@ -14,10 +14,10 @@ from typing import Annotated, Literal
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Header, Path, Query, Request, Response, UploadFile
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 from starlette.datastructures import UploadFile as StarletteUpload
 
-from gradops_photo import capture, domain, imports, proofreading, service
+from gradops_photo import capture, domain, imports, paging, proofreading, service
 from gradops_photo.api import (
     StudentNo,
     SubmissionId,
@@ -31,8 +31,9 @@ from gradops_photo.api import (
 )
 from gradops_photo.models import PhotoImport, PhotoSubmission
 from gradops_photo.qc.pool import QcJob
-from gradops_photo.repository import PhotoRepository
+from gradops_photo.repository import NO_DUE_TIME, PhotoRepository
 from gradops_photo.schemas import (
+    NO_CONTROL_LINE,
     BulkApproveIn,
     BulkApproveOut,
     BulkRefusal,
@@ -59,6 +60,7 @@ from gradops_photo.schemas import (
 from gradops_shared.errors import GradOpsError, InvalidInput, PayloadTooLarge, UnsupportedMediaType
 from gradops_shared.principal import Principal, on_behalf_of, requires
 from gradops_shared.runtime import runtime_from
+from gradops_shared.text import control_character
 
 CaptureSessionId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]
 ImportId = Annotated[str, Path(min_length=1, max_length=36, pattern=r"^[0-9a-fA-F-]+$")]
@@ -199,7 +201,12 @@ def register(api: APIRouter) -> None:
         async with runtime.db.session() as session:
             capture_session = await capture.authorise_upload(session, session_id, x_capture_token, principal)
         data = await _capture_bytes(request, settings.max_upload_bytes)
-        outcome = await _run_qc(request, QcJob(data, _profile(None, settings), None, True))
+        outcome = await _run_qc(
+            request,
+            QcJob(
+                data, _profile(None, settings), None, True, preview_above=settings.rejected_original_max_bytes
+            ),
+        )
         assert outcome.report is not None
         fixed = outcome.standardised
         judged = outcome.standardised_report if fixed and fixed.data else outcome.report
@@ -221,6 +228,7 @@ def register(api: APIRouter) -> None:
                 deadlines=deadlines_of(settings),
                 standardised=fixed.data if fixed else None,
                 submission_id=submission_id,
+                preview=outcome.preview,
             )
             row = await session.get(type(capture_session), capture_session.id)
             if row is not None:
@@ -259,7 +267,7 @@ def register(api: APIRouter) -> None:
                 session, data=data, options=options, principal=principal, limits=imports.limits_of(settings)
             )
             out = _import_out(job)
-        request.app.state.import_runner.start(job.id)
+        request.app.state.import_runner.start(job.id, data)
         return out
 
     @api.get(
@@ -290,35 +298,50 @@ def register(api: APIRouter) -> None:
         centre: Annotated[list[str] | None, Query(description="Learning centre code(s)")] = None,
         kind: PhotoKind | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[str | None, Query(max_length=512, description=paging.CURSOR_DESCRIPTION)] = None,
+        offset: Annotated[
+            int, Query(ge=0, le=100_000, description="Deprecated: pass cursor=next_cursor instead")
+        ] = 0,
     ) -> ReviewPage:
         settings = _settings(request)
         centres = principal.centre_filter(centre)
+        after = paging.read_position(cursor) if cursor else None
         async with runtime_from(request).db.session() as session:
             repo = PhotoRepository(session)
-            page, count = await repo.review_queue(
+            found, count = await repo.review_queue(
                 centres=centres,
                 overdue_at=datetime.now(UTC) if status == "overdue" else None,
                 kind=kind,
-                limit=limit,
+                limit=limit + 1,
                 offset=offset,
+                after=after,
             )
+            page = found[:limit]
             admissions = await repo.submissions_of_many([s.student_no for s in page], "admission")
         admission_of: dict[str, str] = {}
         for admission in admissions:  # oldest first: the last approved (else latest) wins
             if admission.state in domain.LOCKED_STATES or admission.student_no not in admission_of:
-                admission_of[admission.student_no] = admission.id
+                variant = "" if admission.preview_sha256 is None else "?variant=preview"
+                admission_of[admission.student_no] = f"{admission.id}/file{variant}"
         items = [
             ReviewItemOut(
                 **submission_out(s).model_dump(),
                 photo_href=f"/api/v1/photo-submissions/{s.id}/file",
-                admission_photo_href=f"/api/v1/photo-submissions/{admission_of[s.student_no]}/file"
+                admission_photo_href=f"/api/v1/photo-submissions/{admission_of[s.student_no]}"
                 if s.student_no in admission_of
                 else None,
             )
             for s in page
         ]
-        return ReviewPage(items=items, count=count, sla_workdays=settings.review_sla_workdays)
+        last = page[-1] if page else None
+        next_cursor = (
+            paging.position_cursor(last.review_due_at or NO_DUE_TIME, last.id)
+            if last is not None and len(found) > limit
+            else None
+        )
+        return ReviewPage(
+            items=items, next_cursor=next_cursor, count=count, sla_workdays=settings.review_sla_workdays
+        )
 
     @api.post(
         "/photo-reviews/approvals",
@@ -394,10 +417,12 @@ def register(api: APIRouter) -> None:
                     target = ChsiStateIn(
                         chsi_state=(row.get("chsi_state") or "").strip(), reason=row.get("reason") or None
                     )
-                except ValidationError:
+                except ValidationError as exc:
+                    fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
                     result.code, result.message_zh = (
-                        "photo.chsi_state_invalid",
-                        "chsi_state 应为 on_chsi 或 chsi_rejected",
+                        ("photo.chsi_state_invalid", "chsi_state 应为 on_chsi 或 chsi_rejected")
+                        if "chsi_state" in fields
+                        else ("photo.chsi_reason_invalid", "reason 含有控制字符或超过 1000 字")
                     )
                     results.append(result)
                     continue
@@ -477,9 +502,19 @@ def register(api: APIRouter) -> None:
     async def get_proofreading_feedback_sheet(
         request: Request,
         principal: Annotated[Principal, requires("photos:read")],
-        class_code: Annotated[str, Query(alias="class", min_length=1, max_length=64, description="班级")],
+        class_code: Annotated[
+            str,
+            Query(
+                alias="class",
+                min_length=1,
+                max_length=64,
+                description="班级",
+                json_schema_extra={"pattern": NO_CONTROL_LINE},
+            ),
+        ],
         format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx",
     ) -> Response:
+        _clean_query("class", class_code)
         settings = _settings(request)
         runtime = runtime_from(request)
         students = await proofreading.registry_students(
@@ -518,10 +553,19 @@ def register(api: APIRouter) -> None:
     async def get_photo_completion(
         request: Request,
         principal: Annotated[Principal, requires("photos:read")],
-        centre: Annotated[list[str] | None, Query(description="Learning centre code(s)")] = None,
-        class_code: Annotated[str | None, Query(alias="class", max_length=64)] = None,
+        centre: Annotated[
+            list[Annotated[str, Field(json_schema_extra={"pattern": NO_CONTROL_LINE})]] | None,
+            Query(description="Learning centre code(s)"),
+        ] = None,
+        class_code: Annotated[
+            str | None, Query(alias="class", max_length=64, json_schema_extra={"pattern": NO_CONTROL_LINE})
+        ] = None,
         group_by: Annotated[Literal["centre", "class"], Query()] = "centre",
     ) -> CompletionOut:
+        for value in centre or []:
+            _clean_query("centre", value)
+        if class_code is not None:
+            _clean_query("class", class_code)
         settings = _settings(request)
         runtime = runtime_from(request)
         params: dict[str, object] = {"status": "enrolled"}
@@ -539,6 +583,18 @@ def register(api: APIRouter) -> None:
             photos = await proofreading.current_photos(session, [s["student_no"] for s in students])
         rows = proofreading.completion_rows(students, photos, group_by)
         return CompletionOut(group_by=group_by, rows=[CompletionRow(**row) for row in rows])
+
+
+def _clean_query(name: str, value: str) -> None:
+    """A filter passed on to the registry: a control character is the caller's mistake (422 naming
+    the parameter), not a registry outage."""
+    if control_character(value) is not None:
+        raise InvalidInput(
+            f"{name} must be printable text without control characters.",
+            code="photo.filter_invalid",
+            message_zh=f"{name} 含有控制字符或不可见字符",
+            extra={"errors": [{"field": name, "code": "control_character", "message_zh": "含有控制字符"}]},
+        )
 
 
 async def _capture_bytes(request: Request, limit: int) -> bytes:
@@ -592,14 +648,25 @@ def _chsi_rows(data: bytes) -> list[tuple[int, dict[str, str]]]:
         raise InvalidInput(
             "The CSV must be UTF-8.", code="photo.csv_encoding", message_zh="CSV 文件须为 UTF-8 编码"
         ) from exc
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or not {"student_no", "chsi_state"} <= {f.strip() for f in reader.fieldnames}:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        fieldnames = reader.fieldnames
+        if not fieldnames or not {"student_no", "chsi_state"} <= {f.strip() for f in fieldnames}:
+            raise InvalidInput(
+                "The CSV needs the columns student_no and chsi_state.",
+                code="photo.csv_columns",
+                message_zh="CSV 需包含 student_no 与 chsi_state 列",
+            )
+        rows = [
+            (n, {k.strip(): v if isinstance(v, str) else "" for k, v in row.items() if isinstance(k, str)})
+            for n, row in enumerate(reader, start=2)
+        ]
+    except csv.Error as exc:  # a NUL byte, a bare CR inside an unquoted field, ...
         raise InvalidInput(
-            "The CSV needs the columns student_no and chsi_state.",
-            code="photo.csv_columns",
-            message_zh="CSV 需包含 student_no 与 chsi_state 列",
-        )
-    rows = [(n, {k.strip(): (v or "") for k, v in row.items() if k}) for n, row in enumerate(reader, start=2)]
+            f"The CSV cannot be read (line {reader.line_num}): {exc}.",
+            code="photo.csv_malformed",
+            message_zh=f"CSV 文件格式错误（第 {reader.line_num} 行）",
+        ) from exc
     if not rows:
         raise InvalidInput("The CSV has no rows.", code="photo.csv_empty", message_zh="CSV 文件没有数据行")
     return rows

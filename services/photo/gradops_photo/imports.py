@@ -1,11 +1,14 @@
 """Bulk zip import (批量导入照片) as a background job with persisted progress and per-file outcomes.
 
-The request stores the zip (content-addressed) and a `queued` job, then a task of the API process
-works through it: registry look-ups and QC run concurrently (QC on the process pool, so both cores
+The request checks the zip's directory (its declared entry count first, then the parse in a worker
+thread) and records a `queued` job; a task of the same API process then works through the zip, which
+it holds in memory only: the zip is never stored (dry runs included), only its digest, its size and
+the per-file report. Registry look-ups and QC run concurrently (QC on the process pool, so both cores
 work), results are written in small batches, each batch moving the job's heartbeat. If the process
 dies the heartbeat stops and the job is marked `failed` ("interrupted") by the next sweep of any API
-process: a job is never left `running` for ever and never half-reported as done. The centre uploads
-the zip again (students already stored are then skipped or, with overwrite, replaced).
+process (the zip died with it): a job is never left `running` for ever and never half-reported as
+done. The centre uploads the zip again (students already stored are then skipped or, with overwrite,
+replaced).
 
 Outcomes per file: `stored` (a submission pending review), `accepted` (dry run: would be stored),
 `skipped` (why: folder, name, not in 在籍, already has a photo …) and `rejected` (a zip attack, an
@@ -39,7 +42,7 @@ from gradops_photo.archive import (
     plan_archive,
     read_entry,
 )
-from gradops_photo.models import PhotoBlob, PhotoImport, PhotoImportFile
+from gradops_photo.models import PhotoImport, PhotoImportFile
 from gradops_photo.proofreading import registry_students
 from gradops_photo.qc import PROFILES
 from gradops_photo.qc.pool import QcJob, QcPool, QcWorkerLost
@@ -111,9 +114,10 @@ async def create_import(
     principal: Principal,
     limits: ArchiveLimits,
 ) -> PhotoImport:
-    """Validates that the upload is a zip and records the job; the work happens in the background."""
+    """Validates that the upload is a zip and records the job; the work happens in the background
+    (`ImportRunner.start(job.id, data)`). The zip is not stored."""
     try:
-        plans = plan_archive(data, limits)
+        plans = await asyncio.to_thread(plan_archive, data, limits)
     except NotAZip as exc:
         raise InvalidInput(
             "The upload is not a readable zip archive.",
@@ -127,10 +131,7 @@ async def create_import(
             message_zh="压缩包内文件过多",
         ) from exc
     now = datetime.now(UTC)
-    archive_sha256 = service.sha256_of(data)
-    await PhotoRepository(session).store_blob(
-        PhotoBlob(sha256=archive_sha256, content=data, size_bytes=len(data), created_at=now)
-    )
+    archive_sha256 = await asyncio.to_thread(service.sha256_of, data)
     job = PhotoImport(
         id=str(uuid.uuid4()),
         status="queued",
@@ -212,8 +213,9 @@ class ImportRunner:
         self.settings = settings
         self.tasks: set[asyncio.Task[None]] = set()
 
-    def start(self, import_id: str) -> asyncio.Task[None]:
-        task = asyncio.create_task(self._run(import_id), name=f"photo-import-{import_id}")
+    def start(self, import_id: str, data: bytes) -> asyncio.Task[None]:
+        """Works through the job's zip (held by the task only, never stored)."""
+        task = asyncio.create_task(self._run(import_id, data), name=f"photo-import-{import_id}")
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return task
@@ -223,9 +225,9 @@ class ImportRunner:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
 
-    async def _run(self, import_id: str) -> None:
+    async def _run(self, import_id: str, data: bytes) -> None:
         try:
-            await self._process(import_id)
+            await self._process(import_id, data)
         except asyncio.CancelledError:
             await asyncio.shield(
                 self._fail(import_id, "interrupted: the service stopped; upload the zip again")
@@ -244,14 +246,11 @@ class ImportRunner:
             if job is not None and job.status in ("queued", "running"):
                 job.status, job.error, job.finished_at = "failed", error, datetime.now(UTC)
 
-    async def _process(self, import_id: str) -> None:
+    async def _process(self, import_id: str, data: bytes) -> None:
         async with self.runtime.db.transaction() as session:
             job = await session.get(PhotoImport, import_id)
             if job is None or job.status != "queued":
                 return
-            blob = await PhotoRepository(session).get_blob(job.archive_sha256)
-            assert blob is not None
-            data = blob.content
             job.status = "running"
             job.started_at = job.heartbeat_at = datetime.now(UTC)
             options = ImportOptions(**job.options)
@@ -262,7 +261,7 @@ class ImportRunner:
             )
         run = _Run(import_id, options, principal)
         limits = limits_of(self.settings)
-        plans = plan_archive(data, limits)
+        plans = await asyncio.to_thread(plan_archive, data, limits)
         for plan in plans:
             if plan.outcome is not None:
                 run.results.append(
@@ -380,8 +379,8 @@ class ImportRunner:
             return skipped("photo_import.student_not_enrolled", f"only 在籍 students are imported ({why})")
         if run.options.level is not None and student.get("level") != run.options.level:
             return skipped("photo_import.level_mismatch", f"the student's level is {student.get('level')}")
-        try:
-            content = read_entry(archive, plan.info, limits)
+        try:  # inflating up to 2 MB: off the event loop
+            content = await asyncio.to_thread(read_entry, archive, plan.info, limits)
         except EntryUnreadable as exc:
             return skipped(exc.reason, exc.detail, "rejected")
         async with checks:

@@ -42,6 +42,9 @@ class PhotoSubmission(Base):
     sha256: Mapped[str] = mapped_column(String(64))  # the uploaded file, as it came
     # Set when the upload was standardised on submission; the QC state then follows that photo's report.
     standardised_sha256: Mapped[str | None] = mapped_column(String(64))
+    # Set when the upload was auto-rejected and larger than the keep limit: only this small upright
+    # preview is stored, not the upload itself (whose digest stays in `sha256`).
+    preview_sha256: Mapped[str | None] = mapped_column(String(64))
     # The student's centre when submitted (from the registry): tenancy for reads and downloads.
     learning_centre: Mapped[str | None] = mapped_column(String(32), index=True)
     qc_report: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -114,7 +117,7 @@ class PhotoImport(Base):
     # The caller's centres (None = HQ): the job's reach and who may read it.
     centres: Mapped[list[str] | None] = mapped_column(JSON)
     actor: Mapped[str] = mapped_column(String(100))
-    archive_sha256: Mapped[str] = mapped_column(String(64))
+    archive_sha256: Mapped[str] = mapped_column(String(64))  # the zip's digest; the zip is not kept
     archive_bytes: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer)
     processed: Mapped[int] = mapped_column(Integer)

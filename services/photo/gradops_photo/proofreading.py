@@ -26,6 +26,7 @@ from gradops_shared.errors import Conflict, InvalidInput, NotFound, ServiceUnava
 from gradops_shared.logging import current_request_id
 from gradops_shared.outbox import add_event
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
+from gradops_shared.text import export_cell
 
 SHEET_COLUMNS = ("序号", "学号", "姓名", "校对结果", "本人签名")
 CORRECT = "无误"
@@ -120,6 +121,15 @@ async def registry_students(
                 code="photo.registry_unavailable",
                 message_zh="暂时无法读取学籍信息，请稍后重试",
             ) from exc
+        if response.status_code in (400, 422):
+            # The caller's filter (a class code, a centre) is not one the registry accepts: the
+            # caller's mistake, not an outage to retry.
+            raise InvalidInput(
+                "The registry refused the filter.",
+                code="photo.filter_invalid",
+                message_zh="筛选条件无效",
+                extra={"filters": sorted(params)},
+            )
         if response.status_code != 200:
             raise ServiceUnavailable(
                 f"The registry answered {response.status_code}.",
@@ -167,12 +177,18 @@ def sheet_title(class_code: str) -> str:
     return f"图像信息校对反馈表（班级：{class_code}）"
 
 
+def _cells(row: Iterable[str]) -> list[str]:
+    """Every cell as a spreadsheet must show it: a name typed as `=HYPERLINK(…)` stays text (OWASP's
+    CSV-injection advice), control characters (which openpyxl refuses with a 500) are dropped."""
+    return [export_cell(value) for value in row]
+
+
 def sheet_csv(title: str, rows: list[list[str]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([title])
+    writer.writerow(_cells([title]))
     writer.writerow(SHEET_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows(_cells(row) for row in rows)
     return ("\ufeff" + buffer.getvalue()).encode()  # BOM: Excel on Chinese Windows opens it right
 
 
@@ -181,13 +197,13 @@ def sheet_xlsx(title: str, rows: list[list[str]]) -> bytes:
     sheet = workbook.active
     assert sheet is not None
     sheet.title = "校对反馈表"
-    sheet.append([title])
+    sheet.append(_cells([title]))
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(SHEET_COLUMNS))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
     sheet.append(list(SHEET_COLUMNS))
     for row in rows:
-        sheet.append(row)
+        sheet.append(_cells(row))
     for column, width in zip("ABCDE", (6, 16, 12, 30, 14), strict=True):
         sheet.column_dimensions[column].width = width
     out = io.BytesIO()

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_photo.models import PhotoBlob, PhotoSubmission, SubmissionTransition
+
+# Pending reviews without a due time (none today: every pending review gets one) sort last on both
+# backends (PostgreSQL and SQLite disagree on where NULL sorts).
+NO_DUE_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class PhotoRepository:
@@ -85,8 +89,10 @@ class PhotoRepository:
         kind: str | None,
         limit: int,
         offset: int,
+        after: tuple[datetime, str] | None = None,
     ) -> tuple[list[PhotoSubmission], int]:
-        """Pending reviews by due time (oldest due first); `overdue_at` keeps those due before it."""
+        """Pending reviews by due time (oldest due first, then id); `overdue_at` keeps those due before
+        it; `after` (due time, id) starts after that position (cursor pages); the count is of all."""
         query = select(PhotoSubmission).where(PhotoSubmission.state == "pending_review")
         if centres is not None:
             query = query.where(PhotoSubmission.learning_centre.in_(sorted(centres)))
@@ -95,5 +101,32 @@ class PhotoRepository:
         if kind is not None:
             query = query.where(PhotoSubmission.kind == kind)
         count = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
-        page = query.order_by(PhotoSubmission.review_due_at, PhotoSubmission.id).limit(limit).offset(offset)
+        due = func.coalesce(PhotoSubmission.review_due_at, NO_DUE_TIME)
+        if after is not None:
+            query = query.where(or_(due > after[0], and_(due == after[0], PhotoSubmission.id > after[1])))
+        page = query.order_by(due, PhotoSubmission.id).limit(limit).offset(offset)
+        return list((await self.session.execute(page)).scalars()), int(count)
+
+    async def submissions_page(
+        self,
+        student_no: str,
+        *,
+        centres: frozenset[str] | None,
+        after: tuple[datetime, str] | None,
+        limit: int,
+    ) -> tuple[list[PhotoSubmission], int]:
+        """A student's submissions visible within `centres` (None: all), oldest first, after a
+        position (created_at, id); with the count of all of them."""
+        query = select(PhotoSubmission).where(PhotoSubmission.student_no == student_no)
+        if centres is not None:
+            query = query.where(PhotoSubmission.learning_centre.in_(sorted(centres)))
+        count = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
+        if after is not None:
+            query = query.where(
+                or_(
+                    PhotoSubmission.created_at > after[0],
+                    and_(PhotoSubmission.created_at == after[0], PhotoSubmission.id > after[1]),
+                )
+            )
+        page = query.order_by(PhotoSubmission.created_at, PhotoSubmission.id).limit(limit)
         return list((await self.session.execute(page)).scalars()), int(count)

@@ -2,9 +2,18 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from gradops_shared.text import MultilineText, PlainText
+
+# What PlainText / MultilineText refuse, said in the schema too (clients and fuzzers see the rule;
+# the validator stays the shared one, so the 422 names the field the same way).
+NO_CONTROL_LINE = "^[^\\u0000-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+NO_CONTROL_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029]*$"
+Line = Annotated[PlainText, Field(json_schema_extra={"pattern": NO_CONTROL_LINE})]
+Text = Annotated[MultilineText, Field(json_schema_extra={"pattern": NO_CONTROL_TEXT})]
 
 PhotoKind = Literal["admission", "graduation"]
 # The stable check codes (gradops_photo.qc.report.CHECK_CODES; a test keeps the two equal).
@@ -95,7 +104,12 @@ class SubmissionOut(BaseModel):
         description="submitted, auto_rejected, pending_review, approved, rejected, expired, superseded, "
         "on_chsi, chsi_rejected, reopened"
     )
-    sha256: str
+    sha256: str = Field(description="Digest of the upload as it came")
+    original_kept: bool = Field(
+        True,
+        description="false: QC rejected an upload over the keep limit; only a preview was stored "
+        "(file?variant=preview)",
+    )
     learning_centre: str | None = None
     qc: QcReportOut
     created_at: datetime
@@ -111,6 +125,14 @@ class SubmissionOut(BaseModel):
     history: list[TransitionOut] = Field(default_factory=list)
 
 
+class SubmissionPage(BaseModel):
+    """A student's submissions, one cursor page (answered when `limit` or `cursor` is given)."""
+
+    items: list[SubmissionOut]
+    next_cursor: str | None = Field(description="Pass as ?cursor= for the next page; null at the end.")
+    count: int = Field(description="How many submissions of the student you may see (all pages)")
+
+
 class DecisionOut(BaseModel):
     id: str
     state: str
@@ -121,29 +143,31 @@ class DecisionOut(BaseModel):
 class RejectIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reasons: list[str] = Field(
-        min_length=1, description="Reason codes from the QC catalogue, e.g. photo.background_not_blue"
+    reasons: list[Annotated[Line, Field(max_length=64)]] = Field(
+        min_length=1,
+        max_length=50,
+        description="Reason codes from the QC catalogue, e.g. photo.background_not_blue",
     )
-    comment: str | None = Field(None, max_length=1000)
+    comment: Text | None = Field(None, max_length=1000)
 
 
 class ApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    comment: str | None = Field(None, max_length=1000)
+    comment: Text | None = Field(None, max_length=1000)
 
 
 class ReopenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=2, max_length=1000, description="Why (补拍/重拍 …): logged")
+    reason: Text = Field(min_length=2, max_length=1000, description="Why (补拍/重拍 …): logged")
 
 
 class ChsiStateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     chsi_state: Literal["on_chsi", "chsi_rejected"]
-    reason: str | None = Field(None, max_length=1000)
+    reason: Text | None = Field(None, max_length=1000)
 
 
 class ChsiRowResult(BaseModel):
@@ -166,13 +190,13 @@ class FeeIn(BaseModel):
 
     paid: bool
     amount: Decimal = Field(ge=0, le=10000, decimal_places=2, description="CNY, e.g. 20.00")
-    provider_reference: str | None = Field(None, max_length=100, description="The payment provider's id")
+    provider_reference: Line | None = Field(None, max_length=100, description="The payment provider's id")
 
 
 class CaptureSessionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    collection_code: str = Field(min_length=1, max_length=1024, description="图像采集码 as scanned")
+    collection_code: Line = Field(min_length=1, max_length=1024, description="图像采集码 as scanned")
     id_last4: str = Field(pattern=r"^[0-9]{3}[0-9Xx]$", description="Last 4 characters of the ID number")
     fee: FeeIn | None = Field(None, description="The capture fee as paid (payment itself is out of scope)")
 
@@ -231,6 +255,7 @@ class ReviewItemOut(SubmissionOut):
 
 class ReviewPage(BaseModel):
     items: list[ReviewItemOut]
+    next_cursor: str | None = Field(None, description="Pass as ?cursor= for the next page; null at the end.")
     count: int = Field(description="How many match (all pages)")
     sla_workdays: int
 
@@ -238,8 +263,10 @@ class ReviewPage(BaseModel):
 class BulkApproveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    submission_ids: list[str] = Field(min_length=1, max_length=200)
-    comment: str | None = Field(None, max_length=1000)
+    submission_ids: list[Annotated[Line, Field(min_length=1, max_length=36)]] = Field(
+        min_length=1, max_length=200
+    )
+    comment: Text | None = Field(None, max_length=1000)
 
 
 class BulkRefusal(BaseModel):
@@ -257,7 +284,7 @@ class ProofreadIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: Literal["confirm", "report_error"]
-    detail: str | None = Field(None, max_length=500, description="What is wrong (report_error)")
+    detail: Text | None = Field(None, max_length=500, description="What is wrong (report_error)")
 
 
 class ProofreadOut(BaseModel):

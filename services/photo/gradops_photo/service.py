@@ -163,16 +163,27 @@ async def submit_photo(
     standardised: bytes | None = None,
     submission_id: str | None = None,
     first_of_student: bool = False,
+    preview: bytes | None = None,
 ) -> PhotoSubmission:
     """Stores the upload (and its standardised photo) with the report; `judged` is the report that
     decides the state: the standardised photo's when there is one, else the upload's. A photo still
-    waiting for review is superseded by the new one; an approved photo refuses it (photo.locked)."""
+    waiting for review is superseded by the new one; an approved photo refuses it (photo.locked).
+    An auto-rejected upload that came with a `preview` (it was over the keep limit) is not stored:
+    the preview is, and the upload's digest stays on the submission."""
     if not first_of_student:  # the bulk import knows a student without any photo: no queries needed
         await ensure_not_locked(session, student_no, kind)
     now = datetime.now(UTC)
     sha256 = hashlib.sha256(data).hexdigest()
     repo = PhotoRepository(session)
-    await repo.store_blob(PhotoBlob(sha256=sha256, content=data, size_bytes=len(data), created_at=now))
+    state = domain.state_after_qc(judged)
+    preview_sha256 = None
+    if state == "auto_rejected" and preview is not None:
+        preview_sha256 = hashlib.sha256(preview).hexdigest()
+        await repo.store_blob(
+            PhotoBlob(sha256=preview_sha256, content=preview, size_bytes=len(preview), created_at=now)
+        )
+    else:
+        await repo.store_blob(PhotoBlob(sha256=sha256, content=data, size_bytes=len(data), created_at=now))
     standardised_sha256 = None
     if standardised is not None:
         standardised_sha256 = hashlib.sha256(standardised).hexdigest()
@@ -181,7 +192,6 @@ async def submit_photo(
                 sha256=standardised_sha256, content=standardised, size_bytes=len(standardised), created_at=now
             )
         )
-    state = domain.state_after_qc(judged)
     submission = PhotoSubmission(
         id=submission_id or str(uuid.uuid4()),
         student_no=student_no,
@@ -190,6 +200,7 @@ async def submit_photo(
         state=state,
         sha256=sha256,
         standardised_sha256=standardised_sha256,
+        preview_sha256=preview_sha256,
         learning_centre=learning_centre,
         qc_report=qc_report,
         created_at=now,
@@ -246,17 +257,30 @@ async def get_submission(
 async def submission_file(
     session: AsyncSession, submission_id: str, variant: str, principal: Principal
 ) -> bytes:
-    """The stored photo of a submission: the upload as it came, or its standardised version."""
+    """The stored photo of a submission: the upload as it came, its standardised version, or the
+    preview kept instead of a rejected oversize upload."""
     submission = await get_submission(session, submission_id, principal)
-    sha256 = submission.sha256 if variant == "original" else submission.standardised_sha256
+    if variant == "original" and submission.preview_sha256 is not None:
+        raise NotFound(
+            f"Submission {submission_id} was rejected by QC and its upload was not kept "
+            "(only a preview: variant=preview).",
+            code="photo.original_not_kept",
+            message_zh="该照片未通过检测且文件过大，原文件未保存（可查看预览：variant=preview）",
+        )
+    sha256 = {
+        "original": submission.sha256,
+        "standardised": submission.standardised_sha256,
+        "preview": submission.preview_sha256,
+    }.get(variant)
     blob = await PhotoRepository(session).get_blob(sha256) if sha256 else None
     if blob is None:
         raise NotFound(
             f"Submission {submission_id} has no {variant} photo.",
             code="photo.file_not_found",
-            message_zh="该提交没有此版本的照片（未做标准化）"
-            if variant == "standardised"
-            else "照片文件不存在",
+            message_zh={
+                "standardised": "该提交没有此版本的照片（未做标准化）",
+                "preview": "该提交没有预览（原文件已保存）",
+            }.get(variant, "照片文件不存在"),
         )
     return blob.content
 

@@ -29,6 +29,12 @@ class PhotoSettings(ServiceSettings):
         description="Worker processes for photo QC; 0 runs QC in a thread of the API process (only where "
         "processes cannot be started).",
     )
+    rejected_original_max_bytes: int = Field(
+        1024 * 1024,
+        ge=0,
+        description="An upload that QC rejects and that is larger than this is not kept: only a "
+        "640-px preview (and the report) is stored.",
+    )
     qc_timeout_seconds: float = Field(30.0, gt=0, description="A QC job taking longer than this answers 503.")
 
     # --- life-cycle (issue 5) ---

@@ -14,16 +14,16 @@ class AdmissionUnreadable(Exception):
     """The admission photo sent for comparison is not a picture we can read."""
 
 
-def _decode_or_none(data: bytes) -> Decoded | None:
+def _decode_or_none(data: bytes, pixel_budget: int) -> Decoded | None:
     try:
-        return decode(data)
+        return decode(data, pixel_budget)
     except UnreadableImage:
         return None
 
 
 def run_checks(data: bytes, profile: Profile, admission: bytes | None = None) -> QcReport:
     """The full report. Raises `ImageRefused` (decompression bomb) and `AdmissionUnreadable`."""
-    decoded = _decode_or_none(data)
+    decoded = _decode_or_none(data, profile.pixel_budget)
     result = [checks.check_format(sniff_format(data), decoded, profile)]
     if decoded is None:
         result.append(checks.check_file_size(data, profile))
@@ -47,7 +47,7 @@ def run_checks(data: bytes, profile: Profile, admission: bytes | None = None) ->
 
 
 def compare_with_admission(subject: Subject, admission: bytes) -> list[Check]:
-    admitted = _decode_or_none(admission)
+    admitted = _decode_or_none(admission, subject.profile.pixel_budget)
     if admitted is None:
         raise AdmissionUnreadable("the admission photo cannot be decoded")
     other = Subject(admission, admitted, subject.profile)

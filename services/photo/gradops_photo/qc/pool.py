@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from gradops_photo.qc.decode import ImageRefused
+from gradops_photo.qc.decode import ImageRefused, preview_jpeg
 from gradops_photo.qc.engine import AdmissionUnreadable, run_checks
 from gradops_photo.qc.face import warm_up
 from gradops_photo.qc.profiles import Profile
@@ -38,6 +38,8 @@ class QcJob:
     profile: Profile
     admission: bytes | None = None
     standardise: bool = False
+    # Uploads larger than this also get a small preview (kept instead of them if QC rejects them).
+    preview_above: int | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class QcOutcome:
     standardised_report: QcReport | None = None
     refused: tuple[str, str] | None = None  # (English, Chinese) reason: the header was a bomb
     admission_unreadable: bool = False
+    preview: bytes | None = None  # a 640-px upright JPEG of an upload over `QcJob.preview_above`
     cpu_ms: float = 0.0  # CPU time the job took in its worker (fair figure on a busy machine)
 
 
@@ -61,11 +64,18 @@ def run_job(job: QcJob) -> QcOutcome:
 
     try:
         report = run_checks(job.data, job.profile, job.admission)
+        preview = (
+            preview_jpeg(job.data)
+            if job.preview_above is not None and len(job.data) > job.preview_above
+            else None
+        )
         if not job.standardise:
-            return QcOutcome(report=report, cpu_ms=cpu_ms())
+            return QcOutcome(report=report, preview=preview, cpu_ms=cpu_ms())
         fixed = standardise(job.data, job.profile)
         final = run_checks(fixed.data, job.profile, job.admission) if fixed.data is not None else None
-        return QcOutcome(report=report, standardised=fixed, standardised_report=final, cpu_ms=cpu_ms())
+        return QcOutcome(
+            report=report, standardised=fixed, standardised_report=final, preview=preview, cpu_ms=cpu_ms()
+        )
     except ImageRefused as exc:
         return QcOutcome(refused=(exc.reason_en, exc.reason_zh), cpu_ms=cpu_ms())
     except AdmissionUnreadable:
@@ -116,7 +126,10 @@ class QcPool:
         if self._executor is None:
             return await asyncio.wait_for(asyncio.to_thread(run_job, job), timeout_seconds)
         try:
-            return await asyncio.wait_for(loop.run_in_executor(self._executor, run_job, job), timeout_seconds)
+            # Submitted from a thread: the executor starts its worker processes inside `submit` (the
+            # first jobs, and after a crash), which takes a few hundred ms the event loop must not wait.
+            future = await asyncio.to_thread(self._executor.submit, run_job, job)
+            return await asyncio.wait_for(asyncio.wrap_future(future, loop=loop), timeout_seconds)
         except BrokenProcessPool as exc:
             log.error("qc_worker_lost", bytes=len(job.data))
             broken, self._executor = self._executor, self._new_executor()

@@ -59,6 +59,8 @@ class Profile:
     max_upscale: float = 1.6  # above this the face is too small to crop from
     max_roll_correction: float = 12.0
     allow_background_replacement: bool = False
+    # Pixels the checks look at: a larger picture is downscaled once, while decoding (see qc.decode).
+    pixel_budget: int = 4_000_000
     extra: dict[str, str] = field(default_factory=dict)
 
     @property

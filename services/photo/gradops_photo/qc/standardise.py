@@ -60,7 +60,7 @@ class CannotStandardise(Exception):
 def standardise(data: bytes, profile: Profile) -> Standardised:
     steps: list[str] = []
     try:
-        decoded = decode(data)
+        decoded = decode(data, profile.pixel_budget)
         _refuse_lost_detail(decoded, profile)
         rgb, face = _level(decoded, profile, steps)
         crop = _choose_crop(rgb, face, decoded, profile)

@@ -32,7 +32,16 @@ def check_format(sniffed: str, decoded: Decoded | None, profile: Profile) -> Che
     return result(
         "photo.format",
         passed,
-        {"format": "JPEG", "decodable": True, "quality": quality, "progressive": decoded.progressive},
+        {
+            "format": "JPEG",
+            "decodable": True,
+            "quality": quality,
+            "progressive": decoded.progressive,
+            # Applied before every check: the photo is judged upright. Validators that ignore EXIF
+            # see it turned; standardising writes the pixels upright.
+            "exif_orientation": decoded.orientation,
+            "downscaled_to": f"{decoded.width}x{decoded.height}" if decoded.downscaled else None,
+        },
         {"format": "JPEG", "min_quality": profile.min_jpeg_quality},
         fail_zh=f"JPEG 压缩过度（质量约 {quality}，要求 ≥ {profile.min_jpeg_quality}）",
         fail_en=f"The JPEG is over-compressed (quality ≈ {quality}, needs ≥ {profile.min_jpeg_quality})",
@@ -62,18 +71,18 @@ def check_colour_mode(decoded: Decoded) -> Check:
 
 
 def check_dimensions(decoded: Decoded, profile: Profile) -> Check:
-    passed = (decoded.width, decoded.height) == (profile.width, profile.height)
-    larger = decoded.width >= profile.width and decoded.height >= profile.height
+    """The picture's own size, upright (a downscaled copy is what the other checks look at)."""
+    width, height = decoded.source_width, decoded.source_height
+    passed = (width, height) == (profile.width, profile.height)
+    larger = width >= profile.width and height >= profile.height
     return result(
         "photo.dimensions",
         passed,
-        f"{decoded.width}x{decoded.height}",
+        f"{width}x{height}",
         f"{profile.width}x{profile.height}",
         fixable=larger,
-        fail_zh=f"照片尺寸须为 {profile.width}×{profile.height} 像素"
-        f"（实际 {decoded.width}×{decoded.height}）",
-        fail_en=f"The photo must be {profile.width}x{profile.height} px"
-        f" (it is {decoded.width}x{decoded.height})",
+        fail_zh=f"照片尺寸须为 {profile.width}×{profile.height} 像素（实际 {width}×{height}）",
+        fail_en=f"The photo must be {profile.width}x{profile.height} px (it is {width}x{height})",
         hint_zh="可使用“照片标准化”自动裁剪缩放" if larger else "照片分辨率不足，请重新拍摄",
         hint_en="use standardise=true to crop and resize it"
         if larger
