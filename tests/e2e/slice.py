@@ -157,7 +157,7 @@ async def check_bad_inputs_change_nothing(client: httpx.AsyncClient) -> None:
         f"/api/v1/students/{number}/photos", files={"file": ("p.jpg", jpeg(), "image/jpeg")}
     )
     assert_problem(unknown_photo, 404, "photo.student_not_found")
-    assert (await client.get(f"/api/v1/students/{number}/photos")).json() == []
+    assert (await client.get(f"/api/v1/students/{number}/photos")).json()["items"] == []
 
     created = await client.put(f"/api/v1/students/{number}", json=student_payload())
     assert created.status_code == 201
@@ -175,7 +175,7 @@ async def check_bad_inputs_change_nothing(client: httpx.AsyncClient) -> None:
     assert_problem(bad_kind, 422, "request.validation_failed")
     no_file = await client.post(f"/api/v1/students/{number}/photos", data={"kind": "graduation"})
     assert_problem(no_file, 422, "request.validation_failed")
-    assert (await client.get(f"/api/v1/students/{number}/photos")).json() == []
+    assert (await client.get(f"/api/v1/students/{number}/photos")).json()["items"] == []
 
     wrong_size = await client.post(
         f"/api/v1/students/{number}/photos", files={"file": ("p.jpg", jpeg(100, 100), "image/jpeg")}

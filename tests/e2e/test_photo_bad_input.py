@@ -368,7 +368,7 @@ async def test_the_review_queue_pages_by_cursor_without_skipping_or_repeating(
     assert_problem(await gateway.get("/api/v1/photo-reviews", params={"offset": 10**20}), 422)
 
 
-async def test_a_students_photos_page_by_cursor_and_stay_an_array_without_it(
+async def test_a_students_photos_page_by_cursor(
     gateway: httpx.AsyncClient,
 ) -> None:
     number = await create_student(gateway)
@@ -377,8 +377,9 @@ async def test_a_students_photos_page_by_cursor_and_stay_an_array_without_it(
             f"/api/v1/students/{number}/photos", files={"file": ("p.jpg", graduation_photo(), "image/jpeg")}
         )
     path = f"/api/v1/students/{number}/photos"
-    everything = (await gateway.get(path)).json()
-    assert isinstance(everything, list) and len(everything) == 3
+    whole = (await gateway.get(path)).json()
+    assert whole["count"] == 3 and len(whole["items"]) == 3 and whole["next_cursor"] is None
+    everything = whole["items"]
     first = (await gateway.get(path, params={"limit": 2})).json()
     assert first["count"] == 3 and len(first["items"]) == 2 and first["next_cursor"]
     rest = (await gateway.get(path, params={"limit": 2, "cursor": first["next_cursor"]})).json()

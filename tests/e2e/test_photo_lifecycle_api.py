@@ -194,7 +194,7 @@ async def test_centre_keys_see_only_their_students_photos(gateway: httpx.AsyncCl
     assert (await gateway.get("/api/v1/students/2099999999/photos", headers=other)).status_code == 404
     own_without = await create_student(gateway)
     listed = await gateway.get(f"/api/v1/students/{own_without}/photos", headers=own)
-    assert listed.status_code == 200 and listed.json() == []
+    assert listed.status_code == 200 and listed.json()["items"] == []
 
 
 async def test_reject_with_catalogue_reasons_bulk_approve_and_overdue(gateway: httpx.AsyncClient) -> None:
@@ -300,7 +300,7 @@ async def test_chsi_csv_reopen_and_completion_figures(gateway: httpx.AsyncClient
     assert row["group"] == class_code and row["students"] == 3
     assert row["on_chsi"] == 1 and row["without_graduation_photo"] == 2
 
-    photos = (await gateway.get(f"/api/v1/students/{numbers[0]}/photos")).json()
+    photos = (await gateway.get(f"/api/v1/students/{numbers[0]}/photos")).json()["items"]
     reopened = await gateway.post(
         f"/api/v1/photo-submissions/{photos[-1]['id']}/reopen", json={"reason": "免费重拍"}
     )

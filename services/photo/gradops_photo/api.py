@@ -358,27 +358,25 @@ def router() -> APIRouter:
 
     @api.get(
         "/students/{student_no}/photos",
-        response_model=list[SubmissionOut] | SubmissionPage,
-        summary="Every photo submission of a student, oldest first: a page {items, next_cursor, count} "
-        "when limit or cursor is given, else (as before) the whole list as an array",
+        response_model=SubmissionPage,
+        summary="Every photo submission of a student, oldest first, a page at a time "
+        "({items, next_cursor, count}, like every list of the suite)",
     )
     async def list_student_photos(
         student_no: StudentNo,
         request: Request,
         principal: Annotated[Principal, requires("photos:read")],
-        limit: Annotated[
-            int | None, Query(ge=1, le=200, description="Page size; asks for the page shape")
-        ] = None,
+        limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
         cursor: Annotated[str | None, Query(max_length=512, description=paging.CURSOR_DESCRIPTION)] = None,
-    ) -> list[SubmissionOut] | SubmissionPage:
+    ) -> SubmissionPage:
         after = paging.read_position(cursor) if cursor else None
-        size = limit or 50
+        size = limit
         async with runtime_from(request).db.session() as session:
             found, count = await PhotoRepository(session).submissions_page(
                 student_no,
                 centres=principal.centres,
                 after=after,
-                limit=size + 1 if limit or cursor else 10_000,
+                limit=size + 1,
             )
         if not count and not principal.is_hq:
             # A centre's key learns nothing from an empty answer: the registry (with the caller's
@@ -391,8 +389,6 @@ def router() -> APIRouter:
                     on_behalf_of(principal, "photo", ["registry:read"]),
                     settings.principal_secret.get_secret_value(),
                 )
-        if limit is None and cursor is None:
-            return [submission_out(s) for s in found]
         page = found[:size]
         next_cursor = paging.position_cursor(page[-1].created_at, page[-1].id) if len(found) > size else None
         return SubmissionPage(items=[submission_out(s) for s in page], next_cursor=next_cursor, count=count)
