@@ -33,7 +33,7 @@ test: $(STAMP) lint typecheck infra-up ## everything: lint, types, unit, integra
 FUZZ_TIME ?= 1800
 
 fuzz: $(STAMP) ## schemathesis for FUZZ_TIME seconds (1800) with a random seed, printed (GRADOPS_FUZZ_SEED=… replays)
-	GRADOPS_FUZZ_MAX_TIME=$(FUZZ_TIME) GRADOPS_FUZZ_EXAMPLES=$${GRADOPS_FUZZ_EXAMPLES:-100} \
+	GRADOPS_FUZZ_STRICT=1 GRADOPS_FUZZ_MAX_TIME=$(FUZZ_TIME) GRADOPS_FUZZ_EXAMPLES=$${GRADOPS_FUZZ_EXAMPLES:-100} \
 	  GRADOPS_FUZZ_SEED=$${GRADOPS_FUZZ_SEED:-random} \
 	  $(BIN)/python -m pytest -p no:cacheprovider -s -m fuzz tests/fuzz
 

@@ -287,7 +287,9 @@ async def test_a_large_roster_is_validated_off_the_event_loop(suite: Suite) -> N
     latencies = await _healthz_while(suite, upload)
     assert upload.result().status_code == 200
     assert len(latencies) > 3  # the import really was in flight while /healthz was asked
-    assert max(latencies) < HEALTHZ_SECONDS, max(latencies)
+    # A real roster holds the GIL in bursts while rows are validated: the bound here is "the loop
+    # never stalls" on a busy CI machine (1 s, against the 45 s stall before), not the bombs' 200 ms.
+    assert max(latencies) < 1.0, max(latencies)
 
 
 def test_the_corpus_is_small_on_the_wire() -> None:

@@ -593,7 +593,16 @@ def _clean_query(name: str, value: str) -> None:
             f"{name} must be printable text without control characters.",
             code="photo.filter_invalid",
             message_zh=f"{name} 含有控制字符或不可见字符",
-            extra={"errors": [{"field": name, "code": "control_character", "message_zh": "含有控制字符"}]},
+            extra={
+                "errors": [
+                    {
+                        "field": name,
+                        "in": "query",
+                        "type": "control_character",
+                        "message": "含有控制字符 / contains a control character",
+                    }
+                ]
+            },
         )
 
 

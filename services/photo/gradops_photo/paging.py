@@ -33,6 +33,15 @@ def read_position(cursor: str) -> tuple[datetime, str]:
             "cursor is not one this API returned.",
             code="photo.cursor_invalid",
             message_zh="分页游标无效",
-            extra={"errors": [{"field": "cursor", "code": "invalid", "message_zh": "分页游标无效"}]},
+            extra={
+                "errors": [
+                    {
+                        "field": "cursor",
+                        "in": "query",
+                        "type": "cursor_invalid",
+                        "message": "分页游标无效 / not a cursor issued by this server",
+                    }
+                ]
+            },
         ) from exc
     return at, item_id

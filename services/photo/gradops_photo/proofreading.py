@@ -60,7 +60,16 @@ async def proofread(
                 "Say what is wrong.",
                 code="photo.proofread_detail_required",
                 message_zh="请填写错误内容",
-                extra={"errors": [{"field": "detail", "code": "required", "message_zh": "请填写错误内容"}]},
+                extra={
+                    "errors": [
+                        {
+                            "field": "detail",
+                            "in": "body",
+                            "type": "missing",
+                            "message": "请填写错误内容 / detail is required",
+                        }
+                    ]
+                },
             )
         submission.proofread_state, submission.proofread_detail, submission.proofread_at = (
             "error_reported",
