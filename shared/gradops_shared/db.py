@@ -6,14 +6,16 @@ schema name is translated to SQLite's `main`, so every query and migration is wr
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, text
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, MetaData, String, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 # Stable constraint names, so migrations can address them (dated migrations, no surprises).
@@ -110,3 +112,50 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+BlobT = TypeVar("BlobT", bound="BlobMixin")
+
+
+class BlobMixin:
+    """Stored bytes, content-addressed by SHA-256 and never overwritten: the same columns in every
+    service that keeps files (photos, evidence scans, receipts). A service's blob model is
+    `class XBlob(BlobMixin, Base): __tablename__ = "..."`."""
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+async def store_blob(session: AsyncSession, model: type[BlobT], data: bytes, media_type: str) -> BlobT:
+    """The blob of `data`, stored once: a second upload of the same bytes is the same row."""
+    digest = sha256_hex(data)
+    existing = await session.get(model, digest)
+    if existing is not None:
+        return existing
+    blob = model()
+    blob.sha256, blob.media_type, blob.size_bytes = digest, media_type, len(data)
+    blob.content, blob.created_at = data, datetime.now(UTC)
+    session.add(blob)
+    await session.flush()
+    return blob
+
+
+class Repository:
+    """The small base of every service's repository: it holds the unit of work's session and is the
+    only place queries live. Use cases build it from the session the edge handed them."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def flush(self) -> None:
+        await self.session.flush()
+
+    def add(self, instance: object) -> None:
+        self.session.add(instance)

@@ -315,3 +315,107 @@ def document_problems(
             schemas.pop(name, None)
     spec["components"]["schemas"] = dict(sorted(schemas.items()))
     return spec
+
+
+# ---- The catalogue: every problem code declared once, with its status and both titles -------------
+
+
+class ProblemType:
+    """One problem code of the catalogue. Calling it builds the error to raise:
+
+        CURSOR_INVALID = problems.declare("registry.cursor_invalid", 422, "Invalid cursor", "分页游标无效")
+        raise CURSOR_INVALID("cursor is not one this API returned.", extra={...})
+
+    `title`/`title_zh` are the code's fixed titles (the catalogue a partner reads); the `detail`
+    (English) and `message_zh` of one answer may say more about this case."""
+
+    def __init__(self, code: str, status: int, title: str, title_zh: str, service: str) -> None:
+        self.code = code
+        self.status = status
+        self.title = title
+        self.title_zh = title_zh
+        self.service = service
+
+    def __call__(
+        self, detail: str | None = None, *, message_zh: str | None = None, extra: dict[str, Any] | None = None
+    ) -> GradOpsError:
+        error_cls = _ERROR_CLASS_BY_STATUS.get(self.status, GradOpsError)
+        error = error_cls(
+            detail or self.title, code=self.code, message_zh=message_zh or self.title_zh, extra=extra
+        )
+        error.status = self.status
+        error.title = self.title
+        return error
+
+    def __repr__(self) -> str:
+        return f"ProblemType({self.code!r}, {self.status})"
+
+
+# `except NotFound` keeps working for catalogued codes: the error is an instance of its status's class.
+_ERROR_CLASS_BY_STATUS: dict[int, type[GradOpsError]] = {
+    cls.status: cls
+    for cls in (InvalidInput, NotFound, Conflict, PayloadTooLarge, UnsupportedMediaType, ServiceUnavailable)
+}
+
+# Every declared code, whichever service declared it (the generated table and `x-problem-codes`).
+CATALOGUE: dict[str, ProblemType] = {}
+
+
+class ProblemCatalogue:
+    """A service's problem codes (its `errors.py` declares them all, at import time)."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.codes: dict[str, ProblemType] = {}
+
+    def declare(self, code: str, status: int, title: str, title_zh: str) -> ProblemType:
+        known = CATALOGUE.get(code)
+        if known is not None and (known.status, known.service) != (status, self.service):
+            raise ValueError(f"problem code {code} declared twice with different meanings")
+        problem = ProblemType(code, status, title, title_zh, self.service)
+        self.codes[code] = problem
+        CATALOGUE[code] = problem
+        return problem
+
+
+# The codes the shared plumbing itself answers with (edges, validation, auth).
+shared_problems = ProblemCatalogue("shared")
+for _status, (_code, _title, _zh) in _HTTP_STATUS_PROBLEMS.items():
+    shared_problems.declare(_code, _status, _title, _zh)
+for _error_cls in (
+    InvalidInput,
+    NotFound,
+    Conflict,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ServiceUnavailable,
+):
+    shared_problems.declare(_error_cls.code, _error_cls.status, _error_cls.title, _error_cls.message_zh)
+shared_problems.declare("request.malformed_json", 400, "Malformed JSON", "请求体不是有效的 JSON")
+shared_problems.declare("request.validation_failed", 422, "Validation failed", "请求数据校验未通过")
+shared_problems.declare("internal.error", 500, "Internal error", "服务器内部错误")
+
+
+def catalogue_entries(catalogue: dict[str, ProblemType] | None = None) -> list[dict[str, Any]]:
+    """The catalogue as data, sorted by code (for `x-problem-codes` and the docs table)."""
+    entries = catalogue if catalogue is not None else CATALOGUE
+    return [
+        {"code": p.code, "status": p.status, "title": p.title, "title_zh": p.title_zh, "service": p.service}
+        for p in sorted(entries.values(), key=lambda p: p.code)
+    ]
+
+
+def catalogue_markdown(catalogue: dict[str, ProblemType] | None = None) -> str:
+    """The generated table of every problem code (docs/problem-codes.md)."""
+    lines = [
+        "# Problem codes",
+        "",
+        "Generated from each service's `errors.py` by `make openapi`; do not edit by hand.",
+        "Every error answer is `application/problem+json` with one of these `code`s.",
+        "",
+        "| code | HTTP status | title | 中文 | service |",
+        "|---|---|---|---|---|",
+    ]
+    for e in catalogue_entries(catalogue):
+        lines.append(f"| `{e['code']}` | {e['status']} | {e['title']} | {e['title_zh']} | {e['service']} |")
+    return "\n".join(lines) + "\n"

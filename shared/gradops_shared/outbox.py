@@ -97,57 +97,45 @@ def _wake_local_relays(session: Session) -> None:
             signal.set()
 
 
-async def add_event(session: AsyncSession, table: Table, data: EventData) -> str:
-    """Append the event to the outbox in the caller's transaction; returns its event id."""
+def outbox_row(data: EventData) -> dict[str, Any]:
+    """The one outbox row builder: every writer (single, batched, bulk) goes through it, so every
+    event carries its ids, its request id and the trace context (traces on only)."""
     envelope = data.envelope()
     headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
     if envelope.request_id:
         headers["request_id"] = envelope.request_id
-    inject_into(headers)  # the trace continues when the relay publishes (traces on only)
-    await session.execute(
-        table.insert().values(
-            event_id=str(envelope.event_id),
-            topic=data.topic(),
-            key=envelope.student_no,
-            event_type=envelope.type,
-            payload=envelope.model_dump_json().encode(),
-            headers=headers,
-            created_at=envelope.occurred_at,
-        )
-    )
-    schema = table.schema or "main"
-    session.info["outbox_schema"] = schema
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(schema)})
-    return str(envelope.event_id)
+    inject_into(headers)  # the trace continues when the relay publishes
+    return {
+        "event_id": str(envelope.event_id),
+        "topic": data.topic(),
+        "key": envelope.student_no,
+        "event_type": envelope.type,
+        "payload": envelope.model_dump_json().encode(),
+        "headers": headers,
+        "created_at": envelope.occurred_at,
+    }
+
+
+def outbox_rows(events: Sequence[EventData]) -> list[dict[str, Any]]:
+    """The outbox rows of many events, for bulk writers (roster imports): insert them in the
+    caller's transaction, then call `notify_relay`."""
+    return [outbox_row(data) for data in events]
+
+
+async def add_event(session: AsyncSession, table: Table, data: EventData) -> str:
+    """Append the event to the outbox in the caller's transaction; returns its event id."""
+    row = outbox_row(data)
+    await session.execute(table.insert().values(**row))
+    await notify_relay(session, table)
+    return str(row["event_id"])
 
 
 async def add_events(session: AsyncSession, table: Table, events: Sequence[EventData]) -> None:
     """`add_event` for many events at once: one multi-row insert and one NOTIFY (batched consumers)."""
     if not events:
         return
-    rows = []
-    for data in events:
-        envelope = data.envelope()
-        headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
-        if envelope.request_id:
-            headers["request_id"] = envelope.request_id
-        rows.append(
-            {
-                "event_id": str(envelope.event_id),
-                "topic": data.topic(),
-                "key": envelope.student_no,
-                "event_type": envelope.type,
-                "payload": envelope.model_dump_json().encode(),
-                "headers": headers,
-                "created_at": envelope.occurred_at,
-            }
-        )
-    await session.execute(table.insert(), rows)
-    schema = table.schema or "main"
-    session.info["outbox_schema"] = schema
-    if session.bind is not None and session.bind.dialect.name == "postgresql":
-        await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": notify_channel(schema)})
+    await session.execute(table.insert(), outbox_rows(events))
+    await notify_relay(session, table)
 
 
 async def claim_processed(
@@ -321,29 +309,6 @@ class OutboxRelay:
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-def outbox_rows(events: list[EventData]) -> list[dict[str, Any]]:
-    """The outbox rows of many events, for bulk writers (roster imports): insert them in the
-    caller's transaction, then call `notify_relay`."""
-    rows = []
-    for data in events:
-        envelope = data.envelope()
-        headers: dict[str, str] = {"event_type": envelope.type, "event_id": str(envelope.event_id)}
-        if envelope.request_id:
-            headers["request_id"] = envelope.request_id
-        rows.append(
-            {
-                "event_id": str(envelope.event_id),
-                "topic": data.topic(),
-                "key": envelope.student_no,
-                "event_type": envelope.type,
-                "payload": envelope.model_dump_json().encode(),
-                "headers": headers,
-                "created_at": envelope.occurred_at,
-            }
-        )
-    return rows
 
 
 async def notify_relay(session: AsyncSession, table: Table) -> None:

@@ -21,7 +21,7 @@ from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader, SecurityScopes
 from pydantic import BaseModel, ConfigDict
 
-from gradops_shared.errors import GradOpsError, NotFound
+from gradops_shared.errors import GradOpsError, NotFound, shared_problems
 
 PRINCIPAL_HEADER = "X-GradOps-Principal"
 SECURITY_SCHEME = "GradOpsPrincipal"
@@ -187,3 +187,6 @@ def on_behalf_of(caller: Principal, service: str, scopes: Iterable[str]) -> Prin
         centres=caller.centres,
         key_id=caller.key_id,
     )
+
+
+shared_problems.declare(ScopeMissing.code, ScopeMissing.status, ScopeMissing.title, ScopeMissing.message_zh)
