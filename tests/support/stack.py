@@ -1,5 +1,5 @@
-"""The real stack, started once per test run and shared by every e2e module that needs it
-(the vertical slice, the gateway's security matrix and webhooks)."""
+"""The real stack (every service, relay and consumer as its own process), started once per test run
+and shared by every module that needs it."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from gradops_suite import stack
-from tests.conftest import KAFKA_BOOTSTRAP, fresh_database
+from tests.support.databases import KAFKA_BOOTSTRAP, fresh_database
 
 BASE_PORT = int(os.environ.get("GRADOPS_TEST_STACK_PORT", "18000"))
 
