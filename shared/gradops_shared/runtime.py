@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,11 +39,15 @@ class ServiceDefinition:
     metadata: MetaData
     outbox: Table
     inbox: Table
-    router: Callable[[], APIRouter]
+    # The service's routes: one APIRouter (module-level routers included into it), or a factory.
+    router: APIRouter | Callable[[], APIRouter]
     consumes: tuple[str, ...] = ()
     handlers: Callable[[Any], Mapping[str, Handler]] | None = None
     # Optional: event types applied in batches (one transaction per run), for throughput.
     batch_handlers: Callable[[Any], Mapping[str, BatchHandler]] | None = None
+    # Background loops of the API process (the service's workers.py), started by the app's lifespan
+    # once the runtime is up and stopped before it goes: never from a router.
+    workers: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None
 
     @property
     def schema(self) -> str:
@@ -127,7 +131,11 @@ def create_service_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with _owned_runtime(settings, definition.schema, runtime) as rt:
             app.state.runtime = rt
-            yield
+            if definition.workers is None:
+                yield
+                return
+            async with definition.workers(app):
+                yield
 
     app = new_app(
         title=definition.title,
@@ -140,7 +148,7 @@ def create_service_app(
     if runtime is not None:
         app.state.runtime = runtime
     app.include_router(health_router(_readiness(app)))
-    app.include_router(definition.router())
+    app.include_router(definition.router if isinstance(definition.router, APIRouter) else definition.router())
     return app
 
 
