@@ -347,6 +347,27 @@ class ProblemType:
         error.title = self.title
         return error
 
+    def response(
+        self,
+        detail: str | None = None,
+        *,
+        instance: str | None = None,
+        message_zh: str | None = None,
+        extra: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> JSONResponse:
+        """The problem answer itself, for edges that answer without raising (middleware)."""
+        return problem_response(
+            status=self.status,
+            code=self.code,
+            title=self.title,
+            detail=detail or self.title,
+            message_zh=message_zh or self.title_zh,
+            instance=instance,
+            extra=extra,
+            headers=headers,
+        )
+
     def __repr__(self) -> str:
         return f"ProblemType({self.code!r}, {self.status})"
 
@@ -394,6 +415,10 @@ for _error_cls in (
 shared_problems.declare("request.malformed_json", 400, "Malformed JSON", "请求体不是有效的 JSON")
 shared_problems.declare("request.validation_failed", 422, "Validation failed", "请求数据校验未通过")
 shared_problems.declare("internal.error", 500, "Internal error", "服务器内部错误")
+# Answered by the edges (the gateway's and every service's), named so they are raised, not retyped.
+UNAUTHENTICATED = CATALOGUE["auth.unauthenticated"]
+ROUTE_NOT_FOUND = CATALOGUE["route.not_found"]
+METHOD_NOT_ALLOWED = CATALOGUE["route.method_not_allowed"]
 
 
 def catalogue_entries(catalogue: dict[str, ProblemType] | None = None) -> list[dict[str, Any]]:
