@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from gradops_shared.errors import CATALOGUE, ProblemCatalogue
+from gradops_shared.problems import CATALOGUE, ProblemCatalogue
 
 problems = ProblemCatalogue("gateway")
 

@@ -13,6 +13,7 @@ from gradops_gateway.auth import KeyStore
 from gradops_gateway.errors import RATE_LIMITED, SCOPE_MISSING, UNAUTHENTICATED
 from gradops_gateway.ratelimit import TokenBuckets, retry_after_header
 from gradops_gateway.settings import GatewaySettings
+from gradops_shared.errors import answer
 from gradops_shared.principal import SCOPES, Principal
 
 BEARER_SCHEME = "ApiKey"
@@ -27,7 +28,8 @@ class Refused(Exception):
 
 
 def unauthenticated(instance: str) -> Response:
-    return UNAUTHENTICATED.response(
+    return answer(
+        UNAUTHENTICATED,
         "Send a valid API key as `Authorization: Bearer <key>` (unknown, expired and revoked "
         "keys are refused alike).",
         message_zh="未认证：请在 Authorization 头中提供有效的 API 密钥",
@@ -37,7 +39,8 @@ def unauthenticated(instance: str) -> Response:
 
 
 def scope_missing(instance: str, required: tuple[str, ...], missing: list[str]) -> Response:
-    return SCOPE_MISSING.response(
+    return answer(
+        SCOPE_MISSING,
         f"This operation needs the scope(s): {', '.join(missing)}.",
         message_zh="权限不足：访问凭证缺少所需的权限范围",
         instance=instance,
@@ -46,7 +49,8 @@ def scope_missing(instance: str, required: tuple[str, ...], missing: list[str]) 
 
 
 def rate_limited(instance: str, wait: float) -> Response:
-    return RATE_LIMITED.response(
+    return answer(
+        RATE_LIMITED,
         f"Rate limit reached; retry after {retry_after_header(wait)} s.",
         message_zh="请求过于频繁，请稍后重试",
         instance=instance,

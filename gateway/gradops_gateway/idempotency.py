@@ -36,7 +36,7 @@ from gradops_gateway.errors import IDEMPOTENCY_IN_FLIGHT, IDEMPOTENCY_KEY_INVALI
 from gradops_gateway.models import idempotency_records as records
 from gradops_gateway.proxy import Upstream, forwardable, send_upstream, upstream_request
 from gradops_shared.db import Database
-from gradops_shared.errors import GradOpsError, problem_for
+from gradops_shared.errors import GradOpsError, answer, problem_for
 from gradops_shared.principal import Principal
 
 IDEMPOTENT_METHODS = frozenset({"POST", "PUT"})
@@ -228,7 +228,8 @@ class IdempotencyStore:
                 except IntegrityError:
                     return self._in_flight(instance)
             if row.request_hash != request_hash:
-                return IDEMPOTENCY_KEY_REUSED.response(
+                return answer(
+                    IDEMPOTENCY_KEY_REUSED,
                     "This Idempotency-Key was used for a different request (method, path or body); "
                     "use a new key for a new request.",
                     instance=instance,
@@ -242,7 +243,8 @@ class IdempotencyStore:
 
     @staticmethod
     def _in_flight(instance: str) -> Response:
-        return IDEMPOTENCY_IN_FLIGHT.response(
+        return answer(
+            IDEMPOTENCY_IN_FLIGHT,
             "A request with this Idempotency-Key is still being processed; retry in a moment.",
             instance=instance,
         )
@@ -286,7 +288,8 @@ class IdempotencyStore:
     @staticmethod
     def invalid_key(idem_key: str, instance: str) -> Response | None:
         if len(idem_key) > MAX_KEY_LENGTH or not idem_key.isprintable():
-            return IDEMPOTENCY_KEY_INVALID.response(
+            return answer(
+                IDEMPOTENCY_KEY_INVALID,
                 f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters (a UUID is ideal).",
                 instance=instance,
             )
