@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_audit.models import PhotoFact
 from gradops_audit.repository import AuditRepository
-from gradops_audit.service import reaudit_student, upsert_student
+from gradops_audit.service.auditing import reaudit_student
+from gradops_audit.service.students import upsert_student
 from gradops_audit.settings import AuditSettings
 from gradops_shared.consumer import Handler
 from gradops_shared.contracts import (
