@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from gradops_suite.embedded import embedded_client
+from tests.audit.api.test_audit_api import approve_graduation_photo
 from tests.e2e.slice import apply_to_graduate, wait_for
-from tests.e2e.test_audit_api import approve_graduation_photo
 from tests.factories import create_student
 
 
