@@ -5,8 +5,6 @@ issue date is its graduation date; every list pages by cursor."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,17 +16,17 @@ from tests.audit.api.test_audit_api import (
     Suite,
     apply,
     approve_graduation_photo,
-    embedded_audit,
     until_audit,
+    with_open_batch,
 )
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, open_batch_payload, transcript_payload
+from tests.support.suite import Suite as SharedSuite
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Suite]:
-    async with embedded_audit(tmp_path) as suite:
-        yield suite
+async def env(suite: SharedSuite) -> Suite:
+    return await with_open_batch(suite)
 
 
 def refused_field(response: httpx.Response) -> list[str]:
