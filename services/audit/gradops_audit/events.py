@@ -1,5 +1,8 @@
 """Events the audit consumes: each keeps a fact current and re-audits the student's open
-application at once, so a registrar never looks at a stale audit."""
+application at once, so a registrar never looks at a stale audit.
+
+It emits `AuditFailed` (an outcome turned to failure) and `AuditPassed` (HQ's sign-off, or the
+automatic one), written to its outbox by `service.auditing` and `service.sign_offs`."""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from gradops_audit.settings import AuditSettings
 from gradops_shared.consumer import Handler
 from gradops_shared.contracts import (
     TOPICS,
+    AuditFailed,
+    AuditPassed,
     EventData,
     EventEnvelope,
     IdentityFlagChanged,
@@ -31,6 +36,7 @@ from gradops_shared.contracts import (
 )
 
 CONSUMES = (TOPICS["registry"], TOPICS["photo"])
+EMITS = (AuditFailed, AuditPassed)
 
 
 async def apply_event(session: AsyncSession, data: EventData) -> bool:
