@@ -35,8 +35,14 @@ async def test_a_batch_is_created_then_replaced_and_unknown_ones_are_a_catalogue
         batch, created = await batches.put_batch(session, code, again, "hq")
         assert not created and batch.name == "second"
         assert (await batches.get_batch(session, code)).name == "second"
-        first_page = await batches.list_batches(session, limit=1, cursor=None)
-        assert [b.code for b in first_page.items] == [code]  # newest first
+        listed = await batches.list_batches(session, limit=500, cursor=None)
+        codes = [b.code for b in listed.items]
+        assert code in codes and codes == sorted(codes, reverse=True)  # newest first
+        first = await batches.list_batches(session, limit=1, cursor=None)
+        assert first.count == listed.count and [b.code for b in first.items] == codes[:1]
+        if first.next_cursor is not None:
+            rest = await batches.list_batches(session, limit=500, cursor=first.next_cursor)
+            assert [b.code for b in rest.items] == codes[1:]
         with pytest.raises(NotFound) as missing:
             await batches.get_batch(session, "209811")
         assert missing.value.code == "audit.batch_not_found"
