@@ -16,8 +16,8 @@ from gradops_shared.consumer import ConsumerRunner, ConsumerStats
 from gradops_shared.contracts import PhotoApproved
 from gradops_shared.db import Database
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
+from tests.audit.integration.audit_tools import seed_open_application
 from tests.factories import student_no
-from tests.integration.audit_tools import seed_open_application
 from tests.integration.kafka_tools import eventually, produce, read_topic
 
 

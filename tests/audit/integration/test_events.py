@@ -8,9 +8,10 @@ from datetime import date
 
 from sqlalchemy import func, select
 
-from gradops_audit import applications, records, schemas
+from gradops_audit import schemas
 from gradops_audit.app import DEFINITION as AUDIT
 from gradops_audit.models import Application, Audit
+from gradops_audit.service import sign_offs, transcripts
 from gradops_audit.settings import AuditSettings
 from gradops_shared.contracts import (
     AuditFailed,
@@ -24,8 +25,8 @@ from gradops_shared.contracts import (
     StudentStatusChanged,
 )
 from gradops_shared.runtime import Runtime, build_consumer, build_relay
+from tests.audit.integration.audit_tools import seed_open_application
 from tests.factories import student_no, transcript_payload
-from tests.integration.audit_tools import seed_open_application
 from tests.integration.kafka_tools import produce, read_topic
 from tests.shared.integration.test_inbox import consume_until
 
@@ -80,7 +81,7 @@ async def student_with_transcript(audit_rt: Runtime, audit_settings: AuditSettin
     number = student_no()
     await seed_open_application(audit_rt.db, number)
     async with audit_rt.db.transaction() as session:
-        await records.put_transcript(
+        await transcripts.put_transcript(
             session, number, schemas.TranscriptIn.model_validate(transcript_payload()), "lms", audit_settings
         )
     return number
@@ -116,7 +117,7 @@ async def test_a_photo_approved_after_a_failed_audit_turns_it_into_a_pass_withou
     assert AuditFailed.model_validate(events[0].data).failed_checks == ["audit.graduation_photo_approved"]
 
     async with audit_rt.db.transaction() as session:
-        signed, skipped = await applications.sign_off(
+        signed, skipped = await sign_offs.sign_off(
             session, "202612", [number], "hq-registrar", audit_settings
         )
     assert signed == [number] and skipped == []

@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
-from gradops_audit import applications
+from gradops_audit.service import sign_offs
 from gradops_audit.settings import AuditSettings
 from gradops_shared.runtime import Runtime
-from tests.integration.test_audit_events import (
+from tests.audit.integration.test_events import (
     application_of,
     deliver,
     photo_approved,
@@ -37,16 +37,16 @@ async def test_a_sign_off_that_waits_sees_the_re_audit_of_a_photo_approved_meanw
     number = await student_with_transcript(audit_rt, audit_settings)
     assert (await application_of(audit_rt, number)).passed is False  # no approved photo yet
     held = HeldWait()
-    monkeypatch.setattr(applications, "pause", held)
+    monkeypatch.setattr(sign_offs, "pause", held)
 
-    waiting = asyncio.create_task(applications.wait_for_newer_audits(audit_rt.db, "202612", [number], 20))
+    waiting = asyncio.create_task(sign_offs.wait_for_newer_audits(audit_rt.db, "202612", [number], 20))
     await held.began.wait()  # the sign-off saw the failing audit; now the approval's event arrives
     await deliver(audit_rt, audit_settings, photo_approved(number, uuid.uuid4()))
     held.release.set()
     assert await waiting == []  # nobody left waiting: the newer audit came
 
     async with audit_rt.db.transaction() as session:
-        signed, skipped = await applications.sign_off(session, "202612", [number], "hq", audit_settings)
+        signed, skipped = await sign_offs.sign_off(session, "202612", [number], "hq", audit_settings)
     assert signed == [number] and skipped == []
     assert (await application_of(audit_rt, number)).state == "signed_off"
 
@@ -56,6 +56,6 @@ async def test_without_waiting_the_same_sign_off_is_skipped_until_the_event_arri
 ) -> None:
     number = await student_with_transcript(audit_rt, audit_settings)
     async with audit_rt.db.transaction() as session:
-        signed, skipped = await applications.sign_off(session, "202612", [number], "hq", audit_settings)
+        signed, skipped = await sign_offs.sign_off(session, "202612", [number], "hq", audit_settings)
     assert signed == [] and [s.code for s in skipped] == ["audit.not_passing"]
-    assert await applications.wait_for_newer_audits(audit_rt.db, "202612", [number], 0) == [number]
+    assert await sign_offs.wait_for_newer_audits(audit_rt.db, "202612", [number], 0) == [number]

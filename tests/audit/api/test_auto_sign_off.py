@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gradops_suite.embedded import embedded_client
+from tests.audit.api.test_audit_api import approve_graduation_photo
 from tests.e2e.slice import apply_to_graduate, wait_for
-from tests.e2e.test_audit_api import approve_graduation_photo
 from tests.factories import create_student
+from tests.support.suite import open_suite
 
 
 async def test_with_auto_sign_off_the_certificate_follows_the_photo_approval(tmp_path: Path) -> None:
-    async with embedded_client(tmp_path, service_overrides={"audit": {"auto_sign_off": True}}) as client:
+    async with open_suite(tmp_path, service_overrides={"audit": {"auto_sign_off": True}}) as suite:
+        client = suite.gateway
         number = await create_student(client)
         batch = await apply_to_graduate(client, number)
         await approve_graduation_photo(client, number)

@@ -7,8 +7,9 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from gradops_audit import records, schemas
+from gradops_audit import schemas
 from gradops_audit.models import Transcript
+from gradops_audit.service import transcripts
 from gradops_audit.settings import AuditSettings
 from gradops_shared.runtime import Runtime
 from tests.factories import student_no, transcript_payload
@@ -22,7 +23,7 @@ async def test_concurrent_first_transcripts_of_a_student_make_one_row(
     async def send(source: str) -> None:
         data = schemas.TranscriptIn.model_validate({**transcript_payload(), "source": source})
         async with audit_rt.db.transaction() as session:
-            await records.put_transcript(session, number, data, "lms", audit_settings)
+            await transcripts.put_transcript(session, number, data, "lms", audit_settings)
             await session.flush()
             await asyncio.sleep(0.05)  # hold the transaction open while the others arrive
 

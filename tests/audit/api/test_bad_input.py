@@ -5,30 +5,28 @@ issue date is its graduation date; every list pages by cursor."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from gradops_shared.text import encode_cursor
-from tests.e2e.slice import assert_problem
-from tests.e2e.test_audit_api import (
+from tests.audit.api.test_audit_api import (
     BATCH,
     Suite,
     apply,
     approve_graduation_photo,
-    embedded_audit,
     until_audit,
+    with_open_batch,
 )
+from tests.e2e.slice import assert_problem
 from tests.factories import create_student, open_batch_payload, transcript_payload
+from tests.support.suite import Suite as SharedSuite
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Suite]:
-    async with embedded_audit(tmp_path) as suite:
-        yield suite
+async def env(suite: SharedSuite) -> Suite:
+    return await with_open_batch(suite)
 
 
 def refused_field(response: httpx.Response) -> list[str]:
@@ -413,11 +411,11 @@ async def sign_off_while(
 async def test_a_sign_off_that_waits_signs_off_on_the_re_audit_that_arrives_meanwhile(
     env: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gradops_audit import applications
+    from gradops_audit.service import sign_offs
 
     number = await failing_on_the_transcript(env)
     held = HeldWait()
-    monkeypatch.setattr(applications, "pause", held)
+    monkeypatch.setattr(sign_offs, "pause", held)
     signed = await sign_off_while(env, number, held, transcript_payload())
     assert signed.status_code == 200, signed.text
     assert signed.json()["signed_off"] == [number] and signed.json()["skipped"] == []
@@ -428,11 +426,11 @@ async def test_a_sign_off_that_waits_signs_off_on_the_re_audit_that_arrives_mean
 async def test_a_newer_audit_that_still_fails_ends_the_wait_and_is_reported(
     env: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gradops_audit import applications
+    from gradops_audit.service import sign_offs
 
     number = await failing_on_the_transcript(env)
     held = HeldWait()
-    monkeypatch.setattr(applications, "pause", held)
+    monkeypatch.setattr(sign_offs, "pause", held)
     still_short = practice_missing()
     still_short["courses"] = still_short["courses"][1:]
     signed = await sign_off_while(env, number, held, still_short)
@@ -444,7 +442,7 @@ async def test_a_newer_audit_that_still_fails_ends_the_wait_and_is_reported(
 async def test_without_a_newer_audit_the_wait_ends_and_a_passing_student_is_not_kept_waiting(
     env: Suite, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gradops_audit import applications
+    from gradops_audit.service import sign_offs
 
     client = env.client
     number = await failing_on_the_transcript(env)
@@ -457,7 +455,7 @@ async def test_without_a_newer_audit_the_wait_ends_and_a_passing_student_is_not_
     async def counted(seconds: float) -> None:
         pauses.append(seconds)
 
-    monkeypatch.setattr(applications, "pause", counted)
+    monkeypatch.setattr(sign_offs, "pause", counted)
     assert (
         await client.put(f"/api/v1/students/{number}/transcript", json=transcript_payload())
     ).status_code == 200

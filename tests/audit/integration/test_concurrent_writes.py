@@ -8,14 +8,15 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
-from gradops_audit import applications, records, schemas
+from gradops_audit import schemas
 from gradops_audit.models import Application, Batch, RuleSetVersion
+from gradops_audit.service import applications, batches, rule_sets
 from gradops_audit.settings import AuditSettings
 from gradops_shared.errors import Conflict
 from gradops_shared.principal import SCOPES, Principal
 from gradops_shared.runtime import Runtime
+from tests.audit.integration.audit_tools import seed_open_application
 from tests.factories import open_batch_payload, student_no
-from tests.integration.audit_tools import seed_open_application
 
 HQ = Principal(subject="hq", scopes=frozenset(SCOPES), centres=None)
 
@@ -31,7 +32,7 @@ async def test_a_new_batch_put_twice_at_once_is_one_batch(audit_rt: Runtime) -> 
     async def put(name: str) -> bool:
         data = schemas.BatchIn.model_validate(open_batch_payload(batch=code, name=name))
         async with audit_rt.db.transaction() as session:
-            _, created = await records.put_batch(session, code, data, "hq")
+            _, created = await batches.put_batch(session, code, data, "hq")
             await asyncio.sleep(0.05)  # hold the transaction open while the others arrive
         return created
 
@@ -47,7 +48,7 @@ async def test_rule_set_versions_stored_at_once_are_numbered_one_after_another(a
     async def put(credits: int) -> int:
         data = schemas.RuleSetIn.model_validate({"level": "bachelor", "min_total_credits": credits})
         async with audit_rt.db.transaction() as session:
-            row = await records.put_rule_set(session, code, data, "hq")
+            row = await rule_sets.put_rule_set(session, code, data, "hq")
             await asyncio.sleep(0.05)
         return row.version
 

@@ -1,151 +1,35 @@
-"""Every query of the audit service. Bulk reads go in chunks so a batch of 100,000 students costs
-a few dozen queries, not one per student per rule."""
+"""Queries of batches, applications and audit runs. A batch may hold 100,000 applications: bulk
+writes use COPY on PostgreSQL and plain rows (no ORM identity map)."""
 
 from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, Text, bindparam, func, insert, or_, select, text, update
-from sqlalchemy import cast as cast_
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
 
-from gradops_audit.models import (
-    Application,
-    Audit,
-    AuditException,
-    Batch,
-    KnownStudent,
-    PhotoFact,
-    RuleSetVersion,
-    Transcript,
-)
+from gradops_audit.models import Application, Audit, Batch
+from gradops_audit.repository.base import CHUNK, COPY_FROM, Queries
+from gradops_audit.repository.base import chunks as _chunks
 
-CHUNK = 5000  # well under PostgreSQL's 32,767 bind parameters and SQLite's limits
 APPLICATIONS = cast(Table, Application.__table__)
-COPY_FROM = 200  # rows; below this a plain INSERT beats COPY's set-up (one student's re-audit)
 
 
-def _chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(items), CHUNK):
-        yield items[start : start + CHUNK]
-
-
-class AuditRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    def add(self, row: Any) -> None:
-        self.session.add(row)
-
-    async def flush(self) -> None:
-        await self.session.flush()
-
-    # students and their facts
-    async def student(self, student_no: str) -> KnownStudent | None:
-        return await self.session.get(KnownStudent, student_no)
-
-    async def photo(self, student_no: str, kind: str) -> PhotoFact | None:
-        return await self.session.get(PhotoFact, (student_no, kind))
-
-    async def transcript(self, student_no: str) -> Transcript | None:
-        return await self.session.get(Transcript, student_no)
-
-    async def serialise(self, key: str) -> None:
-        """Holds a transaction-scoped lock named `key` (PostgreSQL advisory lock) so that writers of
-        the same thing queue instead of meeting as a duplicate key. SQLite begins every transaction
-        IMMEDIATE, which serialises writers already."""
-        if self.on_postgres:
-            await self.session.execute(
-                text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
-            )
+class ApplicationQueries(Queries):
+    async def batch(self, code: str) -> Batch | None:
+        return await self.session.get(Batch, code)
 
     async def batch_for_update(self, code: str, values: dict[str, Any]) -> tuple[Batch, bool]:
         """The batch row, inserted from `values` if absent, locked; and whether this call created it."""
         created = False
         if await self.session.get(Batch, code) is None:
-            dialect = self.session.get_bind().dialect.name
-            insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            result = await self.session.execute(
-                insert_(Batch).values(code=code, **values).on_conflict_do_nothing(index_elements=["code"])
-            )
-            created = bool(getattr(result, "rowcount", 0))
+            created = await self.insert_if_absent(Batch, {"code": code, **values}, "code")
         batch = await self.session.get(Batch, code, with_for_update=True, populate_existing=True)
         assert batch is not None
         return batch, created
-
-    async def transcript_for_update(self, student_no: str, actor: str) -> Transcript:
-        """The student's transcript row, created empty if absent, locked for this transaction."""
-        if await self.session.get(Transcript, student_no) is None:
-            dialect = self.session.get_bind().dialect.name
-            insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            await self.session.execute(
-                insert_(Transcript)
-                .values(
-                    student_no=student_no,
-                    courses=[],
-                    source="",
-                    updated_by=actor,
-                    updated_at=datetime.now(UTC),
-                )
-                .on_conflict_do_nothing(index_elements=["student_no"])
-            )
-        transcript = await self.session.get(
-            Transcript, student_no, with_for_update=True, populate_existing=True
-        )
-        assert transcript is not None
-        return transcript
-
-    async def students_by_no(self, numbers: Sequence[str]) -> dict[str, KnownStudent]:
-        found: dict[str, KnownStudent] = {}
-        for chunk in _chunks(numbers):
-            rows = await self.session.scalars(select(KnownStudent).where(KnownStudent.student_no.in_(chunk)))
-            found.update({s.student_no: s for s in rows})
-        return found
-
-    async def fact_rows(
-        self, numbers: Sequence[str]
-    ) -> tuple[dict[str, Any], dict[str, list[Any]], dict[str, Any]]:
-        """Students, photos and transcripts of many students as plain rows (no ORM identity map)."""
-        students: dict[str, Any] = {}
-        photos: dict[str, list[Any]] = defaultdict(list)
-        transcripts: dict[str, Any] = {}
-        s, p, t = KnownStudent.__table__, PhotoFact.__table__, Transcript.__table__
-        # The courses come as their stored JSON text: parsed once by the caller, and the text itself
-        # is the transcript's fingerprint in the inputs digest.
-        transcript_columns = [c for c in t.c if c.name != "courses"] + [
-            cast_(t.c.courses, Text).label("courses_json")
-        ]
-        for chunk in _chunks(numbers):
-            for row in await self.session.execute(select(s).where(s.c.student_no.in_(chunk))):
-                students[row.student_no] = row
-            for row in await self.session.execute(select(p).where(p.c.student_no.in_(chunk))):
-                photos[row.student_no].append(row)
-            for row in await self.session.execute(
-                select(*transcript_columns).where(t.c.student_no.in_(chunk))
-            ):
-                transcripts[row.student_no] = row
-        return students, photos, transcripts
-
-    async def students_of_cohort(
-        self, cutoff_terms: Sequence[str], centres: frozenset[str] | None
-    ) -> list[str]:
-        query = select(KnownStudent.student_no).where(KnownStudent.enrolment_term.in_(cutoff_terms))
-        if centres is not None:
-            query = query.where(KnownStudent.learning_centre.in_(sorted(centres)))
-        return list(await self.session.scalars(query.order_by(KnownStudent.student_no)))
-
-    async def distinct_terms(self) -> list[str]:
-        return list(await self.session.scalars(select(KnownStudent.enrolment_term).distinct()))
-
-    # batches and rule sets
-    async def batch(self, code: str) -> Batch | None:
-        return await self.session.get(Batch, code)
 
     async def batches(self, *, before: str | None, limit: int) -> list[Batch]:
         """Newest first: codes are YYYYMM, so their order is the calendar's."""
@@ -157,17 +41,6 @@ class AuditRepository:
     async def count_batches(self) -> int:
         return int(await self.session.scalar(select(func.count()).select_from(Batch)) or 0)
 
-    async def rule_set_versions(self) -> list[RuleSetVersion]:
-        query = select(RuleSetVersion).order_by(RuleSetVersion.code, RuleSetVersion.version)
-        return list(await self.session.scalars(query))
-
-    async def latest_rule_set_version(self, code: str) -> int:
-        latest = await self.session.scalar(
-            select(func.max(RuleSetVersion.version)).where(RuleSetVersion.code == code)
-        )
-        return int(latest or 0)
-
-    # applications
     async def application(self, batch_code: str, student_no: str) -> Application | None:
         query = select(Application).where(
             Application.batch_code == batch_code, Application.student_no == student_no
@@ -228,10 +101,6 @@ class AuditRepository:
         for chunk in _chunks(ids):
             found += await self.session.execute(select(t).where(t.c.id.in_(chunk)))
         return sorted(found, key=lambda r: r.seq)
-
-    @property
-    def on_postgres(self) -> bool:
-        return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
 
     async def record_outcomes(self, outcomes: list[tuple[int, str, bool, list[str]]]) -> None:
         """(seq, audit id, passed, failed checks) per application: one statement on PostgreSQL."""
@@ -306,7 +175,6 @@ class AuditRepository:
         )
         return [(row[0], row[1]) for row in page], int(count or 0)
 
-    # audits
     async def insert_audits(self, rows: list[dict[str, Any]]) -> None:
         """Stores runs in bulk: PostgreSQL's COPY in the session's own transaction (a batch of
         100,000 runs in seconds), a multi-row INSERT elsewhere."""
@@ -362,43 +230,12 @@ class AuditRepository:
         query = query.order_by(Audit.created_at.desc(), Audit.id.desc()).limit(limit + 1)
         return list(await self.session.scalars(query))
 
-    # exceptions
-    async def exception(self, exception_id: str) -> AuditException | None:
-        return await self.session.get(AuditException, exception_id)
-
-    async def exceptions_of(self, student_no: str, *, active_only: bool) -> list[AuditException]:
-        query = select(AuditException).where(AuditException.student_no == student_no)
-        if active_only:
-            query = query.where(AuditException.revoked_at.is_(None))
-        return list(await self.session.scalars(query.order_by(AuditException.granted_at)))
-
-    async def exceptions_page(
-        self, student_no: str, *, after: tuple[datetime, str] | None, limit: int
-    ) -> list[AuditException]:
-        """Oldest first, as granted; `after` is the (granted_at, id) of the previous page's last row."""
-        query = select(AuditException).where(AuditException.student_no == student_no)
-        if after is not None:
-            granted, exception_id = after
-            query = query.where(
-                or_(
-                    AuditException.granted_at > granted,
-                    (AuditException.granted_at == granted) & (AuditException.id > exception_id),
-                )
-            )
-        query = query.order_by(AuditException.granted_at, AuditException.id).limit(limit)
-        return list(await self.session.scalars(query))
-
-    async def count_exceptions_of(self, student_no: str) -> int:
-        query = select(func.count()).select_from(AuditException)
-        query = query.where(AuditException.student_no == student_no)
-        return int(await self.session.scalar(query) or 0)
-
-    async def active_exceptions(self, numbers: Sequence[str]) -> dict[str, list[AuditException]]:
-        found: dict[str, list[AuditException]] = defaultdict(list)
-        for chunk in _chunks(numbers):
-            query = select(AuditException).where(
-                AuditException.student_no.in_(chunk), AuditException.revoked_at.is_(None)
-            )
-            for row in await self.session.scalars(query.order_by(AuditException.granted_at)):
-                found[row.student_no].append(row)
+    async def degree_eligibility(self, audit_ids: Sequence[str]) -> dict[str, bool | None]:
+        """Whether each audit found the student eligible for the degree."""
+        found: dict[str, bool | None] = {}
+        for chunk in _chunks(audit_ids):
+            for audit_id, eligible in await self.session.execute(
+                select(Audit.id, Audit.degree_eligible).where(Audit.id.in_(chunk))
+            ):
+                found[audit_id] = eligible
         return found

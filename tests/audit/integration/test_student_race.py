@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from gradops_audit.models import KnownStudent
-from gradops_audit.service import upsert_student
+from gradops_audit.service.students import upsert_student
 from gradops_shared.db import Database
 from tests.factories import student_no
 

@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +16,6 @@ import pytest
 from sqlalchemy import select
 
 from gradops_audit.models import outbox
-from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
-from gradops_suite.embedded import EmbeddedSuite, build_embedded, migrate_embedded
 from tests.e2e.slice import assert_problem
 from tests.factories import (
     create_student,
@@ -27,27 +24,29 @@ from tests.factories import (
     open_batch_payload,
     transcript_payload,
 )
+from tests.support.suite import Suite as SharedSuite
 
 BATCH = open_batch_code()
 
 
 @dataclass
 class Suite:
-    client: httpx.AsyncClient
-    suite: EmbeddedSuite
+    """The shared embedded suite with this module's batch open, and what the audit's tests ask of it."""
 
-    def as_centre(self, *centres: str) -> httpx.AsyncClient:
-        """A client straight to the audit service, signed as a key bound to these centres."""
+    client: httpx.AsyncClient  # the gateway, with HQ's key
+    suite: SharedSuite
+
+    @asynccontextmanager
+    async def as_centre(self, *centres: str) -> AsyncIterator[httpx.AsyncClient]:
+        """The client straight to the audit service, signed as a key bound to these centres."""
         audit = self.suite.services["audit"]
-        principal = Principal(
-            subject="centre-key", scopes=frozenset({"audit:read", "audit:write"}), centres=frozenset(centres)
-        )
-        secret = audit.state.settings.principal_secret.get_secret_value()
-        return httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=audit),
-            base_url="http://audit",
-            headers={PRINCIPAL_HEADER: sign_principal(principal, secret)},
-        )
+        signed = self.suite.headers("audit:read", "audit:write", centres=set(centres), subject="centre-key")
+        audit.headers.update(signed)
+        try:
+            yield audit
+        finally:
+            for name in signed:
+                audit.headers.pop(name, None)
 
     async def audit_events(self, number: str) -> list[str]:
         async with self.suite.runtimes["audit"].db.session() as session:
@@ -57,29 +56,16 @@ class Suite:
             return [row[0] for row in rows]
 
 
-@asynccontextmanager
-async def embedded_audit(tmp_path: Path) -> AsyncIterator[Suite]:
-    """The embedded suite behind its gateway, HQ's key, and this test's batch open."""
-    await asyncio.to_thread(migrate_embedded, tmp_path)
-    suite = build_embedded(tmp_path)
-    async with (
-        suite.gateway.router.lifespan_context(suite.gateway),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=suite.gateway),
-            base_url="http://gradops",
-            headers={"authorization": f"Bearer {suite.bootstrap_api_key}"},
-        ) as client,
-    ):
-        assert (
-            await client.put(f"/api/v1/graduation-batches/{BATCH}", json=open_batch_payload())
-        ).status_code == 201
-        yield Suite(client, suite)
+async def with_open_batch(suite: SharedSuite) -> Suite:
+    """The shared suite with this module's batch open (HQ's key)."""
+    opened = await suite.gateway.put(f"/api/v1/graduation-batches/{BATCH}", json=open_batch_payload())
+    assert opened.status_code == 201, opened.text
+    return Suite(suite.gateway, suite)
 
 
 @pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[Suite]:
-    async with embedded_audit(tmp_path) as suite:
-        yield suite
+async def env(suite: SharedSuite) -> Suite:
+    return await with_open_batch(suite)
 
 
 async def approve_graduation_photo(client: httpx.AsyncClient, number: str) -> None:

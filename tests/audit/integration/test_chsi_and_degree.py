@@ -8,19 +8,20 @@ from datetime import date
 
 from sqlalchemy import select
 
-from gradops_audit import applications, records, schemas
+from gradops_audit import schemas
 from gradops_audit.models import Application
+from gradops_audit.service import sign_offs, transcripts
 from gradops_audit.settings import AuditSettings
 from gradops_shared.contracts import AuditPassed, PhotoChsiStatusChanged
 from gradops_shared.runtime import Runtime
-from tests.factories import student_no, transcript_payload
-from tests.integration.audit_tools import seed_open_application
-from tests.integration.test_audit_events import (
+from tests.audit.integration.audit_tools import seed_open_application
+from tests.audit.integration.test_events import (
     application_of,
     deliver,
     photo_approved,
     published,
 )
+from tests.factories import student_no, transcript_payload
 
 
 def chsi(number: str, kind: str, state: str) -> PhotoChsiStatusChanged:
@@ -40,7 +41,7 @@ async def test_with_the_chsi_check_on_both_photos_must_be_on_chsi_and_none_in_do
     number = student_no()
     await seed_open_application(audit_rt.db, number)
     async with audit_rt.db.transaction() as session:
-        await records.put_transcript(
+        await transcripts.put_transcript(
             session, number, schemas.TranscriptIn.model_validate(transcript_payload()), "lms", strict
         )
     await deliver(audit_rt, strict, photo_approved(number, uuid.uuid4()))
@@ -68,7 +69,7 @@ async def test_a_bachelor_who_meets_the_degree_thresholds_graduates_with_the_deg
             await session.execute(select(Application).where(Application.student_no == number))
         ).scalar_one()
         app.type = "graduate_with_degree"
-        await records.put_transcript(
+        await transcripts.put_transcript(
             session,
             number,
             schemas.TranscriptIn.model_validate(transcript_payload("bachelor_from_junior_college")),
@@ -78,7 +79,7 @@ async def test_a_bachelor_who_meets_the_degree_thresholds_graduates_with_the_deg
     await deliver(audit_rt, audit_settings, photo_approved(number, uuid.uuid4()))
     assert (await application_of(audit_rt, number)).passed is True
     async with audit_rt.db.transaction() as session:
-        signed, _ = await applications.sign_off(session, "202612", [number], "hq", audit_settings)
+        signed, _ = await sign_offs.sign_off(session, "202612", [number], "hq", audit_settings)
     assert signed == [number]
     events = await published(audit_rt, audit_settings, number, until=2)
     passed = AuditPassed.model_validate(events[-1].data)
