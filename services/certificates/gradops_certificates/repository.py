@@ -6,7 +6,6 @@ from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates.models import (
     Certificate,
@@ -18,11 +17,11 @@ from gradops_certificates.models import (
     StudentProjection,
     VerificationLookup,
 )
+from gradops_shared.db import Repository
 
 
-class CertificateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class CertificateRepository(Repository):
+    """Every query of the certificates service."""
 
     def _insert(self) -> Any:
         """INSERT … ON CONFLICT in the session's dialect (both have it, spelled by each)."""
@@ -114,9 +113,6 @@ class CertificateRepository:
         if limit is not None:
             query = query.limit(limit)
         return list((await self.session.execute(query)).scalars())
-
-    def add(self, row: object) -> None:
-        self.session.add(row)
 
     async def next_serial(
         self, school_code: str, education_type_code: str, year: int, level_code: str

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates.domain import distribution
-from gradops_certificates.models import Certificate, DistributionEvent
+from gradops_certificates.errors import (
+    CHSI_CHECK_OUTCOME_REQUIRED,
+    CURSOR_INVALID,
+    HQ_ONLY,
+    NOT_VALID,
+    RECEIPT_NOT_FOUND,
+)
+from gradops_certificates.models import Certificate, DistributionEvent, StoredFile
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.service.clock import china_today
-from gradops_certificates.service.files import store_scan
 from gradops_certificates.service.issuance import certificate_by_number
-from gradops_certificates.service.replacement import HqOnly
+from gradops_certificates.service.pages import Page, page_of
+from gradops_certificates.service.scans import store_scan
 from gradops_certificates.settings import CertificatesSettings
-from gradops_shared.errors import Conflict, InvalidInput
+from gradops_shared.paging import key_cursor, read_int, read_key
 from gradops_shared.principal import Principal
+
+# The overdue list's position: "centre|number" of a page's last row (no centre sorts as "").
+_OVERDUE_POSITION = re.compile(r"^[^|]{0,64}\|[0-9A-Za-z]{1,40}$")
 
 
 def status_of(certificate: Certificate) -> distribution.DistributionStatus:
@@ -50,15 +61,13 @@ async def record_event(
     distribution.ensure_not_future(given.occurred_on, china_today())
     certificate = await certificate_by_number(session, number, principal, for_update=True)
     if certificate.status != "valid":
-        raise Conflict(
+        raise NOT_VALID(
             f"Certificate {certificate.number} is {certificate.status}; it is no longer distributed.",
-            code="certificates.not_valid",
             message_zh="该证书已被替换或撤销，不能登记发放",
         )
     if given.event == "chsi_checked" and given.matches_chsi is None:
-        raise InvalidInput(
+        raise CHSI_CHECK_OUTCOME_REQUIRED(
             "Say whether the certificate matches CHSI (`matches_chsi`).",
-            code="certificates.chsi_check_outcome_required",
             message_zh="请填写证书信息是否与学信网一致",
         )
     change = distribution.apply_event(
@@ -104,29 +113,66 @@ async def record_event(
     return certificate, event
 
 
+@dataclass(frozen=True)
+class Overdue:
+    certificate: Certificate
+    stage: str  # collection | handover
+    due: date
+
+
 async def overdue(
     session: AsyncSession,
     today: date,
     principal: Principal,
     centres: list[str] | None,
     *,
-    after: tuple[str, str] | None = None,
+    cursor: str | None = None,
     limit: int | None = None,
-) -> tuple[list[tuple[Certificate, str, date]], str | None]:
-    """One page of overdue certificates by (centre, number), and the position of the next page
-    ("centre|number" of this page's last row) or None when this is the last page."""
+) -> Page[Overdue]:
+    """One page of overdue certificates by (centre, number); its cursor names the page's last row."""
+    after: tuple[str, str] | None = None
+    if cursor is not None:
+        centre, _, number = read_key(cursor, CURSOR_INVALID, pattern=_OVERDUE_POSITION).partition("|")
+        after = (centre, number)
     rows = await CertificateRepository(session).overdue(
         today, principal.centre_filter(centres), after, None if limit is None else limit + 1
     )
     more = limit is not None and len(rows) > limit
     rows = rows[:limit] if limit is not None else rows
-    found: list[tuple[Certificate, str, date]] = []
+    found: list[Overdue] = []
     for certificate in rows:
         stage = distribution.overdue_stage(status_of(certificate), today)
         if stage is not None:
-            found.append((certificate, stage[0], stage[1]))
+            found.append(Overdue(certificate, stage[0], stage[1]))
     last = rows[-1] if more and rows else None
-    return found, (f"{last.learning_centre or ''}|{last.number}" if last else None)
+    return Page(found, key_cursor(f"{last.learning_centre or ''}|{last.number}") if last else None)
+
+
+async def history(
+    session: AsyncSession, number: str, principal: Principal, cursor: str | None, limit: int
+) -> Page[DistributionEvent]:
+    """The certificate's distribution events, oldest first, one cursor page."""
+    after = read_int(cursor, CURSOR_INVALID) if cursor is not None else None
+    certificate = await certificate_by_number(session, number, principal)
+    rows = await CertificateRepository(session).distribution_events(
+        certificate.number, after=after, limit=limit + 1
+    )
+    return page_of(rows, limit, lambda e: key_cursor(e.id))
+
+
+async def receipt(session: AsyncSession, number: str, principal: Principal) -> StoredFile:
+    """The signed receipt scan as uploaded."""
+    certificate = await certificate_by_number(session, number, principal)
+    stored = (
+        await CertificateRepository(session).file(certificate.receipt_sha256)
+        if certificate.receipt_sha256
+        else None
+    )
+    if stored is None:
+        raise RECEIPT_NOT_FOUND(
+            "No signed receipt was uploaded for this certificate.", message_zh="尚未上传签收单"
+        )
+    return stored
 
 
 async def notify_batch(
@@ -140,7 +186,7 @@ async def notify_batch(
     """HQ's notice to the centres that a batch's certificates are ready: every valid certificate of
     the batch still at HQ and not yet notified starts its 15-day collection deadline."""
     if not principal.is_hq:
-        raise HqOnly("HQ sends the collection notice.")
+        raise HQ_ONLY("HQ sends the collection notice.")
     distribution.ensure_not_future(on, china_today())
     rows = await CertificateRepository(session).of_batch(batch_code, principal.centre_filter(centres))
     notified: list[Certificate] = []
