@@ -113,6 +113,12 @@ async def record_event(
     return certificate, event
 
 
+def read_overdue_cursor(cursor: str) -> tuple[str, str]:
+    """The (centre, number) an overdue page's cursor names, or 422 certificates.cursor_invalid."""
+    centre, _, number = read_key(cursor, CURSOR_INVALID, pattern=_OVERDUE_POSITION).partition("|")
+    return centre, number
+
+
 @dataclass(frozen=True)
 class Overdue:
     certificate: Certificate
@@ -130,10 +136,7 @@ async def overdue(
     limit: int | None = None,
 ) -> Page[Overdue]:
     """One page of overdue certificates by (centre, number); its cursor names the page's last row."""
-    after: tuple[str, str] | None = None
-    if cursor is not None:
-        centre, _, number = read_key(cursor, CURSOR_INVALID, pattern=_OVERDUE_POSITION).partition("|")
-        after = (centre, number)
+    after = read_overdue_cursor(cursor) if cursor is not None else None
     rows = await CertificateRepository(session).overdue(
         today, principal.centre_filter(centres), after, None if limit is None else limit + 1
     )
