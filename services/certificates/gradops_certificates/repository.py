@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
@@ -17,7 +17,7 @@ from gradops_certificates.models import (
     StudentProjection,
     VerificationLookup,
 )
-from gradops_shared.db import Repository
+from gradops_shared.db import Repository, sha256_hex
 
 
 class CertificateRepository(Repository):
@@ -195,20 +195,23 @@ class CertificateRepository(Repository):
     async def file(self, sha256: str) -> StoredFile | None:
         return await self.session.get(StoredFile, sha256)
 
-    async def store_file(self, row: StoredFile) -> None:
-        """Content-addressed: the same scan uploaded twice is stored once."""
+    async def store_file(self, data: bytes, media_type: str) -> str:
+        """Content-addressed: the same scan uploaded twice is stored once (also when two uploads
+        race: ON CONFLICT, not read-then-insert). Returns its SHA-256."""
+        sha256 = sha256_hex(data)
         insert = self._insert()
         await self.session.execute(
             insert(StoredFile)
             .values(
-                sha256=row.sha256,
-                content_type=row.content_type,
-                size=row.size,
-                data=row.data,
-                uploaded_at=row.uploaded_at,
+                sha256=sha256,
+                media_type=media_type,
+                size_bytes=len(data),
+                content=data,
+                created_at=datetime.now(UTC),
             )
             .on_conflict_do_nothing()
         )
+        return sha256
 
     # Replacements
 

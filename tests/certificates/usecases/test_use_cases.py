@@ -146,7 +146,7 @@ async def test_notice_collection_and_handover_move_the_certificate_along(rolled_
         assert handed.distribution_state == "handed_to_student" and handed.receipt_sha256
         assert event.detail["receipt_sha256"] == handed.receipt_sha256
         stored = await distribution.receipt(session, diploma.number, CENTRE)
-        assert stored.content_type == "image/png"
+        assert stored.media_type == "image/png" and stored.size_bytes == len(stored.content)
 
         history = await distribution.history(session, diploma.number, HQ, None, 2)
         assert [e.event for e in history.items] == ["notified", "collected_by_centre"]

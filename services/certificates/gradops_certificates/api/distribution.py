@@ -122,7 +122,7 @@ async def list_distribution_events(
 )
 async def get_receipt(number: Number, session: SessionDep, principal: Reader) -> Response:
     stored = await distribution.receipt(session, number, principal)
-    return Response(stored.data, media_type=stored.content_type, headers={"x-content-sha256": stored.sha256})
+    return Response(stored.content, media_type=stored.media_type, headers={"x-content-sha256": stored.sha256})
 
 
 @router.get(

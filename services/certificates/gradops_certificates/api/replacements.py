@@ -91,7 +91,7 @@ async def get_replacement_form(
     replacement_id: ReplacementId, session: SessionDep, principal: Reader
 ) -> Response:
     stored = await replacement.form(session, replacement_id, principal)
-    return Response(stored.data, media_type=stored.content_type, headers={"x-content-sha256": stored.sha256})
+    return Response(stored.content, media_type=stored.media_type, headers={"x-content-sha256": stored.sha256})
 
 
 @router.post(

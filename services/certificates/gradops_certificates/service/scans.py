@@ -4,14 +4,10 @@ while reading (the shared upload limit), before anything else is done with them.
 
 from __future__ import annotations
 
-import hashlib
-from datetime import UTC, datetime
-
 from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates.errors import SCAN_EMPTY, SCAN_FORMAT, SCAN_TOO_LARGE
-from gradops_certificates.models import StoredFile
 from gradops_certificates.repository import CertificateRepository
 from gradops_shared.uploads import megabytes, read_limited, sniff
 
@@ -42,11 +38,4 @@ def scan_media_type(data: bytes, field: str) -> str:
 
 async def store_scan(session: AsyncSession, data: bytes, field: str) -> str:
     """Checks the scan by its magic bytes and stores it once per content; returns its SHA-256."""
-    media_type = scan_media_type(data, field)
-    sha256 = hashlib.sha256(data).hexdigest()
-    await CertificateRepository(session).store_file(
-        StoredFile(
-            sha256=sha256, content_type=media_type, size=len(data), data=data, uploaded_at=datetime.now(UTC)
-        )
-    )
-    return sha256
+    return await CertificateRepository(session).store_file(data, scan_media_type(data, field))
