@@ -7,12 +7,15 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, Path, Query, Request, Response
+from fastapi import Depends, Path, Query, Request, Response, UploadFile
 
+from gradops_certificates.errors import SCAN_TOO_LARGE
+from gradops_certificates.service.scans import MAX_SCAN_BYTES
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.edge import settings_of
 from gradops_shared.errors import Problem
 from gradops_shared.principal import Principal, requires
+from gradops_shared.uploads import read_limited
 
 Reader = Annotated[Principal, requires("certificates:read")]
 Writer = Annotated[Principal, requires("certificates:write")]
@@ -80,6 +83,13 @@ UPLOAD_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": Problem, "description": "The scan exceeds 10 MB (certificates.scan_too_large)"},
     415: {"model": Problem, "description": "Not a PDF, JPEG or PNG (certificates.scan_format)"},
 }
+
+
+async def read_scan(upload: UploadFile, field: str) -> bytes:
+    """The scan's bytes; a larger upload is refused (413) without being read whole."""
+    return await read_limited(upload, MAX_SCAN_BYTES, SCAN_TOO_LARGE, what=f"`{field}` scan")
+
+
 # A stored scan as uploaded.
 SCAN_CONTENT: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}, "image/jpeg": {}, "image/png": {}}}

@@ -16,6 +16,7 @@ from gradops_certificates.api.deps import (
     SettingsDep,
     Writer,
     offer_next,
+    read_scan,
     today,
 )
 from gradops_certificates.api.views import certificate_out, event_out, overdue_by_centre
@@ -29,7 +30,6 @@ from gradops_certificates.schemas import (
     OverduePage,
 )
 from gradops_certificates.service import distribution
-from gradops_certificates.service.scans import read_scan
 from gradops_shared.edge import SessionDep, WriteSessionDep
 from gradops_shared.text import MultilineText
 

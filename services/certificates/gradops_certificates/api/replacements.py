@@ -15,13 +15,13 @@ from gradops_certificates.api.deps import (
     SettingsDep,
     Writer,
     offer_next,
+    read_scan,
     today,
 )
 from gradops_certificates.api.views import replacement_out
 from gradops_certificates.domain.replacement import ReplacementReason, ReplacementState
 from gradops_certificates.schemas import DecisionIn, ReplacementOut, ReplacementPage
 from gradops_certificates.service import replacement
-from gradops_certificates.service.scans import read_scan
 from gradops_shared.edge import SessionDep, WriteSessionDep
 from gradops_shared.text import MultilineText
 

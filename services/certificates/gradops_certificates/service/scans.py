@@ -1,23 +1,17 @@
 """Scans we keep (signed receipts, replacement forms): PDF, JPEG or PNG, told by their magic bytes
-(the shared sniffer), not by the name or the content type the client claims; at most 10 MB, refused
-while reading (the shared upload limit), before anything else is done with them."""
+(the shared sniffer), not by the name or the content type the client claims; at most 10 MB (the edge
+refuses a larger upload while reading it: api/deps.py `read_scan`)."""
 
 from __future__ import annotations
 
-from fastapi import UploadFile
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates.errors import SCAN_EMPTY, SCAN_FORMAT, SCAN_TOO_LARGE
 from gradops_certificates.repository import CertificateRepository
-from gradops_shared.uploads import megabytes, read_limited, sniff
+from gradops_shared.uploads import megabytes, sniff
 
 MAX_SCAN_BYTES = 10 * 1024 * 1024
 SCAN_MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
-
-
-async def read_scan(upload: UploadFile, field: str) -> bytes:
-    """The scan's bytes; a larger upload is refused (413) without being read whole."""
-    return await read_limited(upload, MAX_SCAN_BYTES, SCAN_TOO_LARGE, what=f"`{field}` scan")
 
 
 def scan_media_type(data: bytes, field: str) -> str:
