@@ -27,7 +27,7 @@ from gradops_shared.runtime import Runtime, build_consumer, build_relay
 from tests.factories import student_no, transcript_payload
 from tests.integration.audit_tools import seed_open_application
 from tests.integration.kafka_tools import produce, read_topic
-from tests.integration.test_inbox import consume_until
+from tests.shared.integration.test_inbox import consume_until
 
 
 async def deliver(audit_rt: Runtime, audit_settings: AuditSettings, *events: EventData) -> None:

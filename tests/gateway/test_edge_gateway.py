@@ -20,7 +20,7 @@ from gradops_gateway.idempotency import REPLAY_HEADER
 from gradops_gateway.settings import GatewaySettings
 from tests.e2e.gateway_tools import bearer
 from tests.e2e.slice import assert_problem
-from tests.unit.test_gateway_proxy import gateway_database
+from tests.gateway.test_gateway_proxy import gateway_database
 
 WRITE = [{"GradOpsPrincipal": ["registry:write"]}]
 SPEC: dict[str, dict[str, Any]] = {
