@@ -3,7 +3,7 @@ title). Everywhere else: `raise NOT_FOUND("No certificate for …", message_zh="
 
 from __future__ import annotations
 
-from gradops_shared.errors import ProblemCatalogue
+from gradops_shared.problems import ProblemCatalogue
 
 problems = ProblemCatalogue("certificates")
 declare = problems.declare

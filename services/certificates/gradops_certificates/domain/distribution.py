@@ -15,7 +15,7 @@ from gradops_certificates.errors import (
     LATE_COLLECTION_NEEDS_EXPLANATION,
     RECEIPT_REQUIRED,
 )
-from gradops_shared.errors import GradOpsError
+from gradops_shared.problems import GradOpsError
 
 DistributionState = Literal["at_hq", "collected_by_centre", "handed_to_student"]
 DistributionEventKind = Literal["notified", "collected_by_centre", "handed_to_student", "chsi_checked"]

@@ -28,7 +28,7 @@ from gradops_certificates.errors import (
     SERIAL_EXHAUSTED,
     UNKNOWN_LEVEL,
 )
-from gradops_shared.errors import GradOpsError, ProblemType
+from gradops_shared.problems import GradOpsError, ProblemType
 
 # 培养层次: 05 本科 (also 专科起点本科), 06 专科/高职.
 LEVEL_CODES: dict[str, str] = {

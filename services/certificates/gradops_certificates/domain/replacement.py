@@ -11,7 +11,7 @@ from gradops_certificates.errors import (
     REPLACEMENT_ONCE_ONLY,
     REVOKED,
 )
-from gradops_shared.errors import GradOpsError
+from gradops_shared.problems import GradOpsError
 
 ReplacementState = Literal["applied", "centre_verified", "approved", "rejected"]
 ReplacementReason = Literal["lost", "damaged"]

@@ -25,11 +25,11 @@ from gradops_shared.contracts import (
     PhotoReopened,
     StudentSnapshot,
 )
-from gradops_shared.errors import GradOpsError
 from gradops_shared.metrics import count_after_commit
 from gradops_shared.outbox import add_events
 from gradops_shared.paging import position_cursor, read_position
 from gradops_shared.principal import Principal
+from gradops_shared.problems import GradOpsError
 
 log = structlog.get_logger(__name__)
 ANY_TYPE_CODE = tuple("0123456789")

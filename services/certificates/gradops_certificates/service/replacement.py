@@ -30,10 +30,10 @@ from gradops_certificates.service.pages import Page, page_of
 from gradops_certificates.service.scans import store_scan
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import CertificateReplaced, CertificateRevoked
-from gradops_shared.errors import GradOpsError
 from gradops_shared.outbox import add_event
 from gradops_shared.paging import position_cursor, read_position
 from gradops_shared.principal import Principal
+from gradops_shared.problems import GradOpsError
 from gradops_shared.workdays import WorkCalendar
 
 

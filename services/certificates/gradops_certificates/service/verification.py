@@ -30,10 +30,10 @@ from gradops_certificates.service.pages import Page, page_of
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import VerificationPerformed
 from gradops_shared.db import Database
-from gradops_shared.errors import GradOpsError, InvalidInput, NotFound
 from gradops_shared.outbox import add_event
 from gradops_shared.paging import key_cursor, read_int
 from gradops_shared.principal import Principal
+from gradops_shared.problems import GradOpsError, InvalidInput, NotFound
 
 # Crockford-like alphabet: no 0/O, 1/I/L to misread when a code is typed from paper.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
