@@ -4,8 +4,9 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gradops_certificates.models import (
     Certificate,
@@ -18,6 +19,13 @@ from gradops_certificates.models import (
     VerificationLookup,
 )
 from gradops_shared.db import Repository, sha256_hex
+
+
+def _after(
+    moment: InstrumentedAttribute[datetime], key: InstrumentedAttribute[str], after: tuple[datetime, str]
+) -> ColumnElement[bool]:
+    """Rows after a (time, id) cursor position, in (time, id) order."""
+    return or_(moment > after[0], and_(moment == after[0], key > after[1]))
 
 
 class CertificateRepository(Repository):
@@ -64,12 +72,7 @@ class CertificateRepository(Repository):
         if centres is not None:
             query = query.where(Certificate.learning_centre.in_(centres))
         if after is not None:
-            query = query.where(
-                or_(
-                    Certificate.created_at > after[0],
-                    and_(Certificate.created_at == after[0], Certificate.number > after[1]),
-                )
-            )
+            query = query.where(_after(Certificate.created_at, Certificate.number, after))
         query = query.order_by(Certificate.created_at, Certificate.number).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
@@ -247,12 +250,7 @@ class CertificateRepository(Repository):
         if centres is not None:
             query = query.where(Replacement.learning_centre.in_(centres))
         if after is not None:
-            query = query.where(
-                or_(
-                    Replacement.applied_at > after[0],
-                    and_(Replacement.applied_at == after[0], Replacement.id > after[1]),
-                )
-            )
+            query = query.where(_after(Replacement.applied_at, Replacement.id, after))
         query = query.order_by(Replacement.applied_at, Replacement.id).limit(limit)
         return list((await self.session.execute(query)).scalars())
 

@@ -41,6 +41,38 @@ def status_of(certificate: Certificate) -> distribution.DistributionStatus:
     )
 
 
+def _step(
+    session: AsyncSession,
+    certificate: Certificate,
+    change: distribution.DistributionChange,
+    event: distribution.DistributionEventKind,
+    on: date,
+    explanation: str | None,
+    detail: dict[str, object],
+    principal: Principal,
+) -> DistributionEvent:
+    """Applies a step's new status to the certificate and records the step with who recorded it."""
+    status = change.status
+    certificate.distribution_state = status.state
+    certificate.notified_on = status.notified_on
+    certificate.collection_due = status.collection_due
+    certificate.collected_on = status.collected_on
+    certificate.handover_due = status.handover_due
+    certificate.handed_on = status.handed_on
+    row = DistributionEvent(
+        number=certificate.number,
+        event=event,
+        occurred_on=on,
+        late=change.late,
+        explanation=explanation,
+        detail=detail,
+        actor=principal.subject,
+        recorded_at=datetime.now(UTC),
+    )
+    session.add(row)
+    return row
+
+
 @dataclass(frozen=True)
 class DistributionInput:
     event: distribution.DistributionEventKind
@@ -91,24 +123,9 @@ async def record_event(
         detail["matches_chsi"] = given.matches_chsi
     if given.detail:
         detail["note"] = given.detail
-    status = change.status
-    certificate.distribution_state = status.state
-    certificate.notified_on = status.notified_on
-    certificate.collection_due = status.collection_due
-    certificate.collected_on = status.collected_on
-    certificate.handover_due = status.handover_due
-    certificate.handed_on = status.handed_on
-    event = DistributionEvent(
-        number=certificate.number,
-        event=given.event,
-        occurred_on=given.occurred_on,
-        late=change.late,
-        explanation=given.explanation,
-        detail=detail,
-        actor=principal.subject,
-        recorded_at=datetime.now(UTC),
+    event = _step(
+        session, certificate, change, given.event, given.occurred_on, given.explanation, detail, principal
     )
-    session.add(event)
     await session.flush()
     return certificate, event
 
@@ -209,20 +226,7 @@ async def notify_batch(
             collection_days=settings.collection_days,
             handover_days=settings.handover_days,
         )
-        certificate.notified_on = change.status.notified_on
-        certificate.collection_due = change.status.collection_due
-        session.add(
-            DistributionEvent(
-                number=certificate.number,
-                event="notified",
-                occurred_on=on,
-                late=False,
-                explanation=None,
-                detail={"batch_code": batch_code},
-                actor=principal.subject,
-                recorded_at=datetime.now(UTC),
-            )
-        )
+        _step(session, certificate, change, "notified", on, None, {"batch_code": batch_code}, principal)
         notified.append(certificate)
     await session.flush()
     return notified
