@@ -107,8 +107,22 @@ async def test_a_passed_audit_issues_one_diploma_and_announces_it(rolled_back: R
 async def test_a_students_certificates_come_in_cursor_pages(rolled_back: RolledBack) -> None:
     async with rolled_back("certificates") as session:
         diploma = await graduate(session)
-        first = await issuance.student_certificates(session, diploma.student_no, HQ, None, 1)
-        assert [c.number for c in first.items] == [diploma.number] and first.next_cursor is None
+        later = AuditPassed(
+            student_no=diploma.student_no,
+            audit_id=uuid.uuid4(),
+            batch_code="202401",
+            application_type="graduate",
+            level="junior_college",
+            graduation_date=date(2024, 1, 31),
+            learning_centre="5135701",
+        )
+        second = await issuance.issue_for_audit(session, later, SETTINGS)
+        first = await issuance.student_certificates(session, diploma.student_no, CENTRE, None, 1)
+        assert [c.number for c in first.items] == [diploma.number] and first.next_cursor is not None
+        rest = await issuance.student_certificates(session, diploma.student_no, CENTRE, first.next_cursor, 1)
+        assert [c.number for c in rest.items] == [second.number] and rest.next_cursor is None
+        hidden = await issuance.student_certificates(session, diploma.student_no, OTHER_CENTRE, None, 10)
+        assert hidden.items == []
         with pytest.raises(InvalidInput) as refused:
             await issuance.student_certificates(session, diploma.student_no, HQ, "bm90LWEtY3Vyc29y", 1)
         assert refused.value.code == "certificates.cursor_invalid"
