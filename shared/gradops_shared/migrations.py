@@ -17,7 +17,7 @@ from sqlalchemy import MetaData, text
 from sqlalchemy.engine import Connection
 
 from gradops_shared.db import create_engine, is_sqlite
-from gradops_shared.settings import ServiceSettings
+from gradops_shared.settings import ServiceSettings, secrets_unused
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS_DIR = Path(os.environ.get("GRADOPS_MIGRATIONS_DIR", REPO_ROOT / "migrations"))
@@ -39,7 +39,10 @@ def run_migrations(metadata: MetaData, settings_cls: type[ServiceSettings]) -> N
     """Body of each history's env.py."""
     schema = metadata.schema
     assert schema is not None, "service metadata must name its schema"
-    url = context.config.get_main_option("sqlalchemy.url") or settings_cls().database_url
+    url = context.config.get_main_option("sqlalchemy.url")
+    if not url:
+        with secrets_unused():  # the database URL only
+            url = settings_cls().database_url
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=metadata, literal_binds=True, version_table_schema=schema)
         with context.begin_transaction():

@@ -1,5 +1,5 @@
 from datetime import date
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
@@ -13,6 +13,8 @@ DEV_COLLECTION_CODE_KEY = "gradops-dev-collection-code-key-change-me"
 
 class PhotoSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GRADOPS_PHOTO_")
+    # Refused outside the embedded default (gradops_shared.settings): a real deployment sets it.
+    development_secrets: ClassVar[dict[str, str]] = {"collection_code_key": DEV_COLLECTION_CODE_KEY}
 
     registry_url: str = Field("http://127.0.0.1:8101", description="Base URL of the registry service.")
     qc_profile: Literal["ouc-platform", "chsi-2017", "studio-30-40"] = Field(

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
@@ -10,6 +12,11 @@ DEV_COLLECTION_CODE_KEY = "gradops-dev-collection-code-key-change-me"
 
 class RegistrySettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="GRADOPS_REGISTRY_")
+    # Refused outside the embedded default (gradops_shared.settings): a real deployment sets both.
+    development_secrets: ClassVar[dict[str, str]] = {
+        "pii_key": DEV_PII_KEY,
+        "collection_code_key": DEV_COLLECTION_CODE_KEY,
+    }
 
     school_code: str = Field("51357", pattern=r"^\d{5}$", description="5-digit national school code.")
     school_name: str = Field("昆明开放学院", min_length=1, description="Shown on the collection code.")

@@ -7,7 +7,9 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
+
+from pydantic import ValidationError
 
 from gradops_shared.migrations import REPO_ROOT
 
@@ -54,15 +56,29 @@ def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
     )
 
 
+def _refuse_to_start(command: str, error: ValidationError) -> NoReturn:
+    """A bad setting (a development secret outside the embedded default, a malformed value) ends the
+    process with the reason on stderr and exit code 2, not a traceback; never echoes the values."""
+    print(f"gradops {command}: refusing to start, the settings are not valid:", file=sys.stderr)
+    for detail in error.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in detail["loc"])
+        message = str(detail["msg"]).removeprefix("Value error, ")
+        print(f"{error.title}{'.' + where if where else ''}: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
 def _migrate() -> None:
     from gradops_gateway.settings import GatewaySettings
     from gradops_shared.migrations import upgrade
+    from gradops_shared.settings import secrets_unused
     from gradops_suite.catalogue import DEFINITIONS
 
-    for name, definition in DEFINITIONS.items():
-        upgrade(name, definition.settings_cls().database_url)
-        print(f"migrated {name}")
-    upgrade("gateway", GatewaySettings().database_url)
+    # Migrating needs the database URL only: no secret is used, so development ones do not stop it.
+    with secrets_unused():
+        for name, definition in DEFINITIONS.items():
+            upgrade(name, definition.settings_cls().database_url)
+            print(f"migrated {name}")
+        upgrade("gateway", GatewaySettings().database_url)
     print("migrated gateway")
 
 
@@ -112,7 +128,10 @@ def main(argv: list[str] | None = None) -> None:
 
         run_embedded(args.port, args.data_dir)
     elif args.command == "serve":
-        _serve(args.role, args.service, args.port, args.host)
+        try:
+            _serve(args.role, args.service, args.port, args.host)
+        except ValidationError as error:
+            _refuse_to_start(f"serve {args.role} {args.service}", error)
     elif args.command == "migrate":
         _migrate()
     elif args.command == "stack":
@@ -123,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
             stack_module.start(config)
             print(f"GradOps stack is ready: gateway {config.gateway_url()}  (logs: {config.log_dir})")
             print(f"  HQ API key (every scope): {config.bootstrap_api_key}")
+            print(f"  generated secrets (kept; GRADOPS_* in the environment win): {config.secrets_file}")
         elif args.action == "down":
             stack_module.stop(config)
         else:

@@ -29,7 +29,7 @@ from gradops_shared.runtime import (
     build_relay,
     create_service_app,
 )
-from gradops_shared.settings import ServiceSettings
+from gradops_shared.settings import ServiceSettings, secrets_unused
 from gradops_suite.catalogue import DEFINITIONS, settings_for
 
 
@@ -197,7 +197,8 @@ def run_overrides(host: str, port: int) -> dict[str, dict[str, object]]:
     the marked sample unless the environment names one. Settings from the environment still win."""
     from gradops_certificates.settings import CertificatesSettings
 
-    configured = CertificatesSettings()
+    with secrets_unused():  # read for two values; the suite's own settings are embedded
+        configured = CertificatesSettings()
     certificates: dict[str, object] = {}
     if not configured.principal_name.strip():
         certificates["principal_name"] = SAMPLE_PRINCIPAL_NAME

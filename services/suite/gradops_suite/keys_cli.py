@@ -21,6 +21,7 @@ from gradops_gateway.settings import GatewaySettings
 from gradops_shared.db import Database
 from gradops_shared.errors import GradOpsError
 from gradops_shared.principal import SCOPES
+from gradops_shared.settings import secrets_unused
 
 
 def add_parser(sub: Any) -> None:
@@ -57,7 +58,8 @@ def add_parser(sub: Any) -> None:
 def database_url(args: argparse.Namespace) -> str:
     if args.data_dir is not None:
         return f"sqlite+aiosqlite:///{(args.data_dir / 'gateway.db').resolve()}"
-    return str(args.database_url or GatewaySettings().database_url)
+    with secrets_unused():  # the key store's URL only
+        return str(args.database_url or GatewaySettings().database_url)
 
 
 def _row(record: dict[str, Any]) -> str:

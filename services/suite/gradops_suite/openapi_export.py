@@ -10,6 +10,7 @@ from gradops_gateway.api import gateway_openapi
 from gradops_gateway.openapi import GATEWAY, merge_specs
 from gradops_shared.contracts import json_schemas
 from gradops_shared.runtime import create_service_app
+from gradops_shared.settings import secrets_unused
 from gradops_suite.catalogue import DEFINITIONS
 
 
@@ -18,10 +19,11 @@ def _dump(document: dict[str, Any]) -> str:
 
 
 def generated_files() -> dict[str, str]:
-    specs = {
-        name: create_service_app(definition, definition.settings_cls()).openapi()
-        for name, definition in DEFINITIONS.items()
-    }
+    with secrets_unused():  # the routes only: nothing is signed or encrypted
+        specs = {
+            name: create_service_app(definition, definition.settings_cls()).openapi()
+            for name, definition in DEFINITIONS.items()
+        }
     specs[GATEWAY] = gateway_openapi()
     files = {f"{name}.json": _dump(spec) for name, spec in specs.items()}
     files["gradops.json"] = _dump(merge_specs(specs))

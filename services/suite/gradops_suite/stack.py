@@ -16,8 +16,14 @@ from pathlib import Path
 
 import httpx
 
+from gradops_gateway.settings import GatewaySettings
 from gradops_shared.migrations import REPO_ROOT
-from gradops_shared.settings import DEFAULT_KAFKA_BOOTSTRAP, DEFAULT_POSTGRES_URL
+from gradops_shared.settings import (
+    ALLOW_DEVELOPMENT_SECRETS_ENV,
+    DEFAULT_KAFKA_BOOTSTRAP,
+    DEFAULT_POSTGRES_URL,
+    ServiceSettings,
+)
 from gradops_suite.catalogue import DEFINITIONS, consumers
 
 SERVICE_ORDER = list(DEFINITIONS)
@@ -49,6 +55,11 @@ class StackConfig:
     @property
     def run_dir(self) -> Path:
         return self.state_dir / "run"
+
+    @property
+    def secrets_file(self) -> Path:
+        """The generated keys that protect stored data, kept between runs (mode 0600)."""
+        return self.state_dir / "secrets.json"
 
     @property
     def log_dir(self) -> Path:
@@ -86,8 +97,48 @@ def process_specs(config: StackConfig) -> list[ProcessSpec]:
     return specs
 
 
+def secret_fields() -> list[str]:
+    """Every secret setting of every process (each settings class's declared development secrets)."""
+    classes: list[type[ServiceSettings]] = [d.settings_cls for d in DEFINITIONS.values()]
+    classes.append(GatewaySettings)
+    return sorted({field for cls in classes for field in cls.development_secret_fields()})
+
+
+def stack_secrets(config: StackConfig) -> dict[str, str]:
+    """`GRADOPS_<FIELD>` for every secret setting, so the stack starts with nothing set and never on
+    a development secret. The environment wins. Otherwise the principal secret is new for each
+    `stack up` (it protects nothing stored), and the other keys are generated once and kept in
+    `<state_dir>/secrets.json`: the PII key encrypts stored ID numbers and collection codes live for
+    weeks, so a restart must read what an earlier run wrote."""
+    stored: dict[str, str] = {}
+    if config.secrets_file.exists():
+        stored = json.loads(config.secrets_file.read_text())
+    generated = False
+    values: dict[str, str] = {}
+    for field_name in secret_fields():
+        name = f"GRADOPS_{field_name.upper()}"
+        if field_name == "principal_secret":
+            values[name] = config.principal_secret
+        elif os.environ.get(name):
+            values[name] = os.environ[name]
+        else:
+            if not stored.get(field_name):
+                stored[field_name] = secrets.token_urlsafe(32)
+                generated = True
+            values[name] = stored[field_name]
+    if generated:
+        config.state_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(config.secrets_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            json.dump(stored, handle, indent=2)
+    return values
+
+
 def process_env(config: StackConfig) -> dict[str, str]:
     env = dict(os.environ)
+    # Every secret is generated or set below: the stack never needs the tests' opt-in, and without it
+    # a process that somehow held a development secret would refuse to start (as in production).
+    env.pop(ALLOW_DEVELOPMENT_SECRETS_ENV, None)
     env.update(
         {
             "GRADOPS_DATABASE_URL": config.database_url,
@@ -100,7 +151,7 @@ def process_env(config: StackConfig) -> dict[str, str]:
             "GRADOPS_GATEWAY_SERVICES": json.dumps(
                 {s: f"http://127.0.0.1:{config.api_port(s)}" for s in SERVICE_ORDER}
             ),
-            "GRADOPS_PRINCIPAL_SECRET": config.principal_secret,
+            **stack_secrets(config),
             "GRADOPS_BOOTSTRAP_API_KEY": config.bootstrap_api_key,
             "PYTHONUNBUFFERED": "1",
         }
