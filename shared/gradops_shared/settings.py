@@ -4,8 +4,9 @@
 Development secrets: every secret setting has a development default so that `make run` (the
 embedded default: SQLite and the in-process bus) works with nothing set. A settings class declares
 those defaults in `development_secrets` ({field: development value}); outside the embedded default
-a declared secret that still has its development value (or is empty) refuses to start, naming the
-setting and how to set it. Only the test suite opts out, with GRADOPS_ALLOW_DEVELOPMENT_SECRETS=1.
+a declared secret that still has its development value (or is empty, or a template's `change-me`)
+refuses to start, naming the setting and how to set it. Only the test suite opts out, with
+GRADOPS_ALLOW_DEVELOPMENT_SECRETS=1.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:59092"
 DEV_PRINCIPAL_SECRET = "gradops-dev-principal-secret"
 # The explicit opt-in that lets development secrets through outside the embedded default (tests only).
 ALLOW_DEVELOPMENT_SECRETS_ENV = "GRADOPS_ALLOW_DEVELOPMENT_SECRETS"
+# The templates' placeholders (.env.example, deploy/k8s/secret.yaml) say "change-me": never a real key.
+TEMPLATE_PLACEHOLDER = "change-me"
 GENERATE_SECRET_HINT = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 # Set by `secrets_unused()`: this process reads settings but never uses a secret (migrate, openapi).
@@ -99,14 +102,15 @@ class ServiceSettings(BaseSettings):
         return self.database_url.startswith("sqlite+aiosqlite://") and self.event_bus == "embedded"
 
     def development_secrets_in_use(self) -> list[str]:
-        """The declared secrets that still hold their development value (or nothing at all)."""
+        """The declared secrets that still hold their development value, a template's placeholder
+        (`change-me`, as in .env.example and deploy/k8s/secret.yaml) or nothing at all."""
         in_use = []
         for field, development_value in self.development_secret_fields().items():
             value = getattr(self, field, None)
             if value is None:
                 continue  # the field is declared by a base but not carried by this class
             text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-            if not text.strip() or text == development_value:
+            if not text.strip() or text == development_value or TEMPLATE_PLACEHOLDER in text.lower():
                 in_use.append(field)
         return in_use
 
@@ -139,7 +143,7 @@ class ServiceSettings(BaseSettings):
 def refusal_message(cls: type[ServiceSettings], fields: list[str], database_url: str, event_bus: str) -> str:
     database = "SQLite" if database_url.startswith("sqlite") else "PostgreSQL"
     lines = [
-        "development secrets are refused outside the embedded default "
+        "development secrets (or empty or change-me values) are refused outside the embedded default "
         f"(this process runs on {database} with the {event_bus} event bus). Set a real value for:"
     ]
     lines += [f"  - {field}: set {' or '.join(cls.secret_env_names(field))}" for field in fields]

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
+from pydantic import SecretStr
 
+from gradops_gateway.settings import GatewaySettings
 from gradops_shared.migrations import REPO_ROOT
+from gradops_shared.settings import ServiceSettings
 from gradops_suite import cli
+from gradops_suite.catalogue import DEFINITIONS
 
 SCHEMAS = Path(__file__).parent / "schemas"
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
@@ -52,3 +56,29 @@ def env_names_in_example() -> set[str]:
         if match:
             names.add(match.group(1))
     return names
+
+
+def env_names_set_in_example() -> set[str]:
+    """The variables .env.example sets (uncommented): what an operator must fill in."""
+    names = set()
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        match = re.match(r"^([A-Z][A-Z0-9_]+)=", line)
+        if match:
+            names.add(match.group(1))
+    return names
+
+
+def settings_classes() -> list[type[ServiceSettings]]:
+    """Every process's settings class: each service's (the catalogue) and the gateway's."""
+    return [*(d.settings_cls for d in DEFINITIONS.values()), GatewaySettings]
+
+
+def secret_settings() -> dict[str, list[str]]:
+    """Every field typed SecretStr in every settings class -> the environment names that set it,
+    the common `GRADOPS_<FIELD>` first (the one the deployment files use)."""
+    secrets: dict[str, list[str]] = {}
+    for cls in settings_classes():
+        for name, field in cls.model_fields.items():
+            if field.annotation is SecretStr or SecretStr in get_args(field.annotation):
+                secrets[f"{cls.__name__}.{name}"] = list(reversed(cls.secret_env_names(name)))
+    return secrets

@@ -21,8 +21,10 @@ from tests.deploy.deployfiles import (
     ENV_EXAMPLE,
     SCHEMAS,
     env_names_in_example,
+    env_names_set_in_example,
     load_yaml,
     run_cli,
+    secret_settings,
 )
 
 INFRA = {"postgres", "kafka"}
@@ -177,6 +179,26 @@ def test_env_example_documents_every_setting() -> None:
     missing = [setting for setting, env in _settings_env_names().items() if not env & documented]
     assert missing == [], f"add these settings to .env.example: {missing}"
     assert {"GRADOPS_PRINCIPAL_SECRET", "GRADOPS_BOOTSTRAP_API_KEY", "POSTGRES_PASSWORD"} <= documented
+
+
+def test_every_secret_setting_is_set_in_env_example_and_required_by_the_compose_file(
+    compose: dict[str, Any],
+) -> None:
+    """Derived from the settings classes (every field typed SecretStr), so a new secret cannot be
+    forgotten: .env.example sets it (uncommented, to be filled in) and every GradOps process of the
+    compose file receives it, required (`${NAME:?…}`: compose stops when .env lacks it)."""
+    secrets = secret_settings()
+    assert {"RegistrySettings.pii_key", "PhotoSettings.collection_code_key"} <= set(secrets)
+    set_in_example = env_names_set_in_example()
+    environment = compose["x-gradops-process"]["environment"]
+    for setting, names in secrets.items():
+        assert set(names) & set_in_example, f"set {names[0]} in .env.example ({setting})"
+        named = [name for name in names if name in environment]
+        assert named, f"name {names[0]} in docker-compose.yml's x-gradops-process environment ({setting})"
+        assert environment[named[0]].startswith(f"${{{named[0]}:?"), f"{named[0]} must be required"
+    for name, service in gradops_services(compose).items():
+        for env_names in secrets.values():
+            assert set(env_names) & set(service["environment"]), f"{name} lacks {env_names[0]}"
 
 
 def test_every_variable_the_compose_file_interpolates_is_documented() -> None:

@@ -13,7 +13,14 @@ import pytest
 
 from gradops_suite.catalogue import DEFINITIONS
 from gradops_suite.stack import StackConfig, process_specs
-from tests.deploy.deployfiles import K8S_DIR, env_names_in_example, load_all_yaml, load_yaml, run_cli
+from tests.deploy.deployfiles import (
+    K8S_DIR,
+    env_names_in_example,
+    load_all_yaml,
+    load_yaml,
+    run_cli,
+    secret_settings,
+)
 
 # The oldest Kubernetes release still maintained when this was written, and the newest the package knows.
 KUBERNETES_VERSIONS = ("1.31.0", kubernetes_validate.latest_version())
@@ -142,6 +149,18 @@ def test_config_and_secret_keys_are_documented_settings_and_the_secret_holds_the
     assert set(config) | set(secret) <= documented
     assert {"GRADOPS_DATABASE_URL", "GRADOPS_PRINCIPAL_SECRET", "GRADOPS_BOOTSTRAP_API_KEY"} <= set(secret)
     assert not {"GRADOPS_DATABASE_URL", "GRADOPS_PRINCIPAL_SECRET", "GRADOPS_BOOTSTRAP_API_KEY"} & set(config)
+
+
+def test_every_secret_setting_is_in_the_secret_and_none_in_the_config_map() -> None:
+    """Derived from the settings classes (every field typed SecretStr): a new secret lands in
+    secret.yaml or this fails; a secret in the ConfigMap would be readable by anyone who can read it."""
+    config = of_kind("ConfigMap")["gradops-config"]["data"]
+    secret = of_kind("Secret")["gradops-secrets"]["stringData"]
+    secrets = secret_settings()
+    assert {"RegistrySettings.pii_key", "PhotoSettings.collection_code_key"} <= set(secrets)
+    for setting, names in secrets.items():
+        assert set(names) & set(secret), f"add {names[0]} to deploy/k8s/secret.yaml ({setting})"
+        assert not set(names) & set(config), f"{names[0]} belongs in the Secret, not the ConfigMap"
 
 
 def test_kustomization_lists_every_manifest_but_the_migration_job() -> None:
