@@ -5,25 +5,33 @@ tests' opt-in, commands that use no secret), the real stack's generated secrets,
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
+import socket
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from gradops_shared.migrations import REPO_ROOT
+from gradops_registry.pii import PiiCipher
+from gradops_shared.migrations import REPO_ROOT, upgrade
 from gradops_shared.settings import (
     ALLOW_DEVELOPMENT_SECRETS_ENV,
     DEV_PRINCIPAL_SECRET,
     ServiceSettings,
     secrets_unused,
 )
-from gradops_suite import stack
+from gradops_suite import cli, stack
+from tests.conftest import DB_SUFFIX, PG_SERVER
 from tests.deploy.deployfiles import secret_settings, settings_classes
 
 POSTGRES = "postgresql+asyncpg://gradops:gradops@127.0.0.1:55432/gradops"
@@ -223,3 +231,94 @@ def test_a_process_started_on_postgres_with_a_development_secret_exits_with_the_
     assert "GRADOPS_ALLOW_DEVELOPMENT_SECRETS" in process.stderr
     assert "- collection_code_key" not in process.stderr
     assert "gradops:gradops@" not in process.stderr, "the database URL's password is never printed"
+
+
+@pytest.mark.integration
+async def test_migrate_needs_no_secret_on_a_fresh_database_but_never_seals_numbers_with_a_development_key(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`make migrate` (before `make stack-up`) runs with nothing set; only the registry's data migration
+    that encrypts an existing roster needs the PII key, and then it must be the deployment's own."""
+    database = f"gradops_secmig_{DB_SUFFIX}" if DB_SUFFIX else "gradops_secmig"
+    admin = await asyncpg.connect(f"{PG_SERVER}/gradops")
+    try:
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", database):
+            await admin.execute(f'CREATE DATABASE "{database}"')
+    finally:
+        await admin.close()
+    url = f"{PG_SERVER}/{database}".replace("postgresql://", "postgresql+asyncpg://", 1)
+    conn = await asyncpg.connect(f"{PG_SERVER}/{database}")
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
+        monkeypatch.setenv("GRADOPS_DATABASE_URL", url)
+        await asyncio.to_thread(cli._migrate)  # every history, development secrets all around
+        assert await conn.fetchval("SELECT count(*) FROM registry.students") == 0
+
+        await conn.execute("DROP SCHEMA registry CASCADE")
+        await asyncio.to_thread(upgrade, "registry", url, "regi0001")
+        await conn.execute(
+            "INSERT INTO registry.students VALUES ('2021000001', '张三', 'female', '1949-12-31', "
+            "'resident_id', '11010519491231002X', '5135701', 'junior_college', 'open_education', '机电', "
+            "'2021-spring', 'part_time', 'enrolled', 1, now(), now())"
+        )
+        with pytest.raises(ValidationError, match="pii_key"):
+            await asyncio.to_thread(upgrade, "registry", url)
+        assert await conn.fetchval("SELECT id_number FROM registry.students") == "11010519491231002X"
+
+        for name in ("GRADOPS_PRINCIPAL_SECRET", "GRADOPS_PII_KEY", "GRADOPS_COLLECTION_CODE_KEY"):
+            monkeypatch.setenv(name, REAL)
+        await asyncio.to_thread(upgrade, "registry", url)
+        sealed = await conn.fetchval("SELECT id_number_encrypted FROM registry.students")
+    finally:
+        await conn.execute("DROP SCHEMA IF EXISTS registry CASCADE")
+        await conn.close()
+    assert PiiCipher(REAL).decrypt(sealed) == "11010519491231002X"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.mark.e2e
+def test_the_embedded_default_starts_with_nothing_set(tmp_path: Path) -> None:
+    """`make run` (what it runs): no secret, no opt-in, a fresh data directory, and it serves."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("GRADOPS_")}
+    env["GRADOPS_BOOTSTRAP_API_KEY"] = "gok_secrets-test-key"
+    port, log = _free_port(), tmp_path / "run.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gradops_suite",
+                "run",
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 90
+        while "HQ API key (every scope)" not in log.read_text(errors="replace"):
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        answer = httpx.get(
+            f"http://127.0.0.1:{port}/api/v1/students",
+            headers={"Authorization": "Bearer gok_secrets-test-key"},
+            timeout=10,
+        )
+        assert answer.status_code == 200, answer.text
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=30)
+    assert "Traceback" not in log.read_text(errors="replace")

@@ -31,6 +31,17 @@ def _schema() -> str | None:
     return None if op.get_bind().dialect.name == "sqlite" else SCHEMA
 
 
+def _pii_cipher() -> PiiCipher:
+    """The key the registry itself reads: on SQLite the embedded default's (its development key is
+    allowed there), elsewhere the process's settings, which refuse a development key outside the
+    tests, so numbers are never sealed with a key the deployment does not hold."""
+    if op.get_bind().dialect.name == "sqlite":
+        settings = RegistrySettings(database_url="sqlite+aiosqlite://", event_bus="embedded")
+    else:
+        settings = RegistrySettings()
+    return PiiCipher(settings.pii_key.get_secret_value())
+
+
 def upgrade() -> None:
     schema = _schema()
     op.create_table(
@@ -149,7 +160,6 @@ def upgrade() -> None:
             batch.add_column(column)
 
     # Data migration: encrypt every clear number, then forget it.
-    cipher = PiiCipher(RegistrySettings().pii_key.get_secret_value())
     students = sa.table(
         "students",
         sa.column("student_no", sa.String),
@@ -163,7 +173,9 @@ def upgrade() -> None:
     )
     bind = op.get_bind()
     rows = bind.execute(sa.select(students.c.student_no, students.c.id_number)).all()
+    cipher = _pii_cipher() if rows else None  # a fresh database needs no key
     for student_no, number in rows:
+        assert cipher is not None
         bind.execute(
             students.update()
             .where(students.c.student_no == student_no)
@@ -196,7 +208,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Back to clear numbers (decrypted with the configured key): only to roll back a failed deploy."""
     schema = _schema()
-    cipher = PiiCipher(RegistrySettings().pii_key.get_secret_value())
     with op.batch_alter_table("students", schema=schema) as batch:
         batch.add_column(sa.Column("id_number", sa.String(length=64), nullable=True))
     students = sa.table(
@@ -207,9 +218,10 @@ def downgrade() -> None:
         schema=schema,
     )
     bind = op.get_bind()
-    for student_no, sealed in bind.execute(
-        sa.select(students.c.student_no, students.c.id_number_encrypted)
-    ).all():
+    rows = bind.execute(sa.select(students.c.student_no, students.c.id_number_encrypted)).all()
+    cipher = _pii_cipher() if rows else None
+    for student_no, sealed in rows:
+        assert cipher is not None
         bind.execute(
             students.update()
             .where(students.c.student_no == student_no)

@@ -73,13 +73,14 @@ def _migrate() -> None:
     from gradops_shared.settings import secrets_unused
     from gradops_suite.catalogue import DEFINITIONS
 
-    # Migrating needs the database URL only: no secret is used, so development ones do not stop it.
+    # The URLs only: no secret is read here. A data migration that needs one (the registry's PII key,
+    # to seal an existing roster) reads its settings itself, and they refuse a development key.
     with secrets_unused():
-        for name, definition in DEFINITIONS.items():
-            upgrade(name, definition.settings_cls().database_url)
-            print(f"migrated {name}")
-        upgrade("gateway", GatewaySettings().database_url)
-    print("migrated gateway")
+        urls = {name: definition.settings_cls().database_url for name, definition in DEFINITIONS.items()}
+        urls["gateway"] = GatewaySettings().database_url
+    for name, url in urls.items():
+        upgrade(name, url)
+        print(f"migrated {name}")
 
 
 def _openapi(check: bool) -> int:
