@@ -1,6 +1,9 @@
 """Photo rules: the submission state machine and which QC outcome decides it. Pure, no I/O.
 
-The QC checks themselves live in the `gradops_photo.qc` package (one function per check).
+The QC checks themselves live in the `gradops_photo.qc` package (one function per check); the rest of
+the pure rules sit beside this module: `archive` (reading an import zip safely), `capture` (collection
+codes and session tokens), `chsi` (the CHSI-state CSV) and `proofreading` (the feedback sheet and the
+completion figures).
 
 States (external.md 3.1, one submission = one picture):
 
@@ -18,8 +21,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from gradops_photo.errors import ILLEGAL_TRANSITION
 from gradops_photo.qc.report import CHECK_CODES, QcReport
-from gradops_shared.errors import Conflict
 
 State = Literal[
     "submitted",
@@ -68,9 +71,8 @@ REVIEW_REASONS: dict[str, str] = {
 
 def transition(current: str, target: str) -> str:
     if target not in _TRANSITIONS.get(current, set()):
-        raise Conflict(
+        raise ILLEGAL_TRANSITION(
             f"A submission in state {current!r} cannot become {target!r}.",
-            code="photo.illegal_transition",
             message_zh=f"照片当前状态为 {current}，不能变为 {target}",
             extra={"state": current, "target": target},
         )

@@ -1,19 +1,8 @@
-"""Bulk zip import (批量导入照片) as a background job with persisted progress and per-file outcomes.
+"""Works through a bulk-import zip in the background (a task of the API process per job): registry
+look-ups and QC concurrently, results written in small batches that move the job's heartbeat.
 
-The request checks the zip's directory (its declared entry count first, then the parse in a worker
-thread) and records a `queued` job; a task of the same API process then works through the zip, which
-it holds in memory only: the zip is never stored (dry runs included), only its digest, its size and
-the per-file report. Registry look-ups and QC run concurrently (QC on the process pool, so both cores
-work), results are written in small batches, each batch moving the job's heartbeat. If the process
-dies the heartbeat stops and the job is marked `failed` ("interrupted") by the next sweep of any API
-process (the zip died with it): a job is never left `running` for ever and never half-reported as
-done. The centre uploads the zip again (students already stored are then skipped or, with overwrite,
-replaced).
-
-Outcomes per file: `stored` (a submission pending review), `accepted` (dry run: would be stored),
-`skipped` (why: folder, name, not in 在籍, already has a photo …) and `rejected` (a zip attack, an
-unreadable entry, or the QC checks that failed: the picture is not stored; the centre fixes it and
-uploads again).
+Takes the runtime, not a session: the job commits batch by batch (progress is visible while it runs,
+and a crash loses one batch, not the job), so it opens its own short transactions.
 """
 
 from __future__ import annotations
@@ -21,63 +10,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-import uuid
 import zipfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradops_photo import domain, service
-from gradops_photo.archive import (
+from gradops_photo import domain
+from gradops_photo.domain.archive import (
     ArchiveLimits,
     EntryPlan,
     EntryUnreadable,
-    NotAZip,
-    TooManyEntries,
     open_archive,
     plan_archive,
     read_entry,
 )
-from gradops_photo.models import PhotoImport, PhotoImportFile
-from gradops_photo.proofreading import registry_students
+from gradops_photo.models import PhotoImportFile
 from gradops_photo.qc import PROFILES
 from gradops_photo.qc.pool import QcJob, QcPool, QcWorkerLost
 from gradops_photo.repository import PhotoRepository
 from gradops_photo.schemas import QcReportOut
+from gradops_photo.service.history import Deadlines, deadlines_of
+from gradops_photo.service.imports import ImportOptions, limits_of
+from gradops_photo.service.registry import lookup_student, registry_client
+from gradops_photo.service.submissions import submit_photo
 from gradops_photo.settings import PhotoSettings
-from gradops_shared.errors import Conflict, GradOpsError, InvalidInput, NotFound
-from gradops_shared.principal import Principal, on_behalf_of
+from gradops_shared.errors import Conflict, GradOpsError, NotFound
+from gradops_shared.principal import Principal
 from gradops_shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 
-OUTCOMES = ("stored", "accepted", "skipped", "rejected")
 # Up to this many pictures the registry is asked per student; above, the roster is listed in pages.
 _PER_FILE_LOOKUPS = 20
 _HEARTBEAT_SECONDS = 5.0
 _FLUSH_SECONDS = 0.5
-
-
-@dataclass(frozen=True)
-class ImportOptions:
-    kind: str = "graduation"
-    level: str | None = None
-    overwrite: bool = False
-    dry_run: bool = False
-    profile: str = "ouc-platform"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "level": self.level,
-            "overwrite": self.overwrite,
-            "dry_run": self.dry_run,
-            "profile": self.profile,
-        }
 
 
 @dataclass
@@ -97,105 +66,6 @@ class FileResult:
     first_of_student: bool = False  # no submission of this kind before the job: nothing to check
 
 
-def limits_of(settings: PhotoSettings) -> ArchiveLimits:
-    return ArchiveLimits(
-        max_entries=settings.import_max_entries,
-        max_entry_bytes=settings.import_max_entry_bytes,
-        max_total_bytes=settings.import_max_total_bytes,
-        max_ratio=settings.import_max_ratio,
-    )
-
-
-async def create_import(
-    session: AsyncSession,
-    *,
-    data: bytes,
-    options: ImportOptions,
-    principal: Principal,
-    limits: ArchiveLimits,
-) -> PhotoImport:
-    """Validates that the upload is a zip and records the job; the work happens in the background
-    (`ImportRunner.start(job.id, data)`). The zip is not stored."""
-    try:
-        plans = await asyncio.to_thread(plan_archive, data, limits)
-    except NotAZip as exc:
-        raise InvalidInput(
-            "The upload is not a readable zip archive.",
-            code="photo_import.not_a_zip",
-            message_zh="上传的文件不是有效的 zip 压缩包",
-        ) from exc
-    except TooManyEntries as exc:
-        raise InvalidInput(
-            f"The zip has too many entries: {exc}.",
-            code="photo_import.too_many_entries",
-            message_zh="压缩包内文件过多",
-        ) from exc
-    now = datetime.now(UTC)
-    archive_sha256 = await asyncio.to_thread(service.sha256_of, data)
-    job = PhotoImport(
-        id=str(uuid.uuid4()),
-        status="queued",
-        options=options.as_dict(),
-        centres=None if principal.centres is None else sorted(principal.centres),
-        actor=principal.subject,
-        archive_sha256=archive_sha256,
-        archive_bytes=len(data),
-        total=len(plans),
-        processed=0,
-        counts=dict.fromkeys(OUTCOMES, 0),
-        created_at=now,
-        heartbeat_at=now,
-    )
-    session.add(job)
-    return job
-
-
-def _job_not_found(import_id: str) -> NotFound:
-    return NotFound(
-        f"No photo import {import_id}.", code="photo_import.not_found", message_zh="照片导入任务不存在"
-    )
-
-
-def visible_to(job: PhotoImport, principal: Principal) -> bool:
-    """HQ sees every job; a centre's key sees the jobs started with a reach inside its own."""
-    if principal.centres is None:
-        return True
-    return job.centres is not None and set(job.centres) <= principal.centres
-
-
-async def get_import(session: AsyncSession, import_id: str, principal: Principal) -> PhotoImport:
-    job = await session.get(PhotoImport, import_id)
-    if job is None or not visible_to(job, principal):
-        raise _job_not_found(import_id)
-    return job
-
-
-async def import_files(session: AsyncSession, import_id: str) -> list[PhotoImportFile]:
-    query = (
-        select(PhotoImportFile)
-        .where(PhotoImportFile.import_id == import_id)
-        .order_by(PhotoImportFile.position)
-    )
-    return list((await session.execute(query)).scalars())
-
-
-async def fail_stale_imports(session: AsyncSession, stale_seconds: float, now: datetime | None = None) -> int:
-    """Jobs whose process stopped beating: failed, with what they managed already reported."""
-    moment = now or datetime.now(UTC)
-    cutoff = moment - timedelta(seconds=stale_seconds)
-    query = (
-        select(PhotoImport)
-        .where(PhotoImport.status.in_(("queued", "running")), PhotoImport.heartbeat_at < cutoff)
-        .with_for_update(skip_locked=True)
-    )
-    failed = 0
-    for job in (await session.execute(query)).scalars():
-        job.status, job.finished_at = "failed", moment
-        job.error = "interrupted: the process running the import stopped; upload the zip again"
-        failed += 1
-    return failed
-
-
 @dataclass
 class _Run:
     job_id: str
@@ -211,6 +81,7 @@ class ImportRunner:
         self.runtime = runtime
         self.pool = pool
         self.settings = settings
+        self.registry = registry_client(runtime, settings)
         self.tasks: set[asyncio.Task[None]] = set()
 
     def start(self, import_id: str, data: bytes) -> asyncio.Task[None]:
@@ -242,13 +113,13 @@ class ImportRunner:
 
     async def _fail(self, import_id: str, error: str) -> None:
         async with self.runtime.db.transaction() as session:
-            job = await session.get(PhotoImport, import_id)
+            job = await PhotoRepository(session).get_import(import_id)
             if job is not None and job.status in ("queued", "running"):
                 job.status, job.error, job.finished_at = "failed", error, datetime.now(UTC)
 
     async def _process(self, import_id: str, data: bytes) -> None:
         async with self.runtime.db.transaction() as session:
-            job = await session.get(PhotoImport, import_id)
+            job = await PhotoRepository(session).get_import(import_id)
             if job is None or job.status != "queued":
                 return
             job.status = "running"
@@ -296,12 +167,7 @@ class ImportRunner:
         params: dict[str, Any] = {}
         if run.principal.centres is not None:
             params["centre"] = sorted(run.principal.centres)
-        students = await registry_students(
-            self.runtime.peer("registry", self.settings.registry_url),
-            on_behalf_of(run.principal, "photo", ["registry:read"]),
-            self.settings.principal_secret.get_secret_value(),
-            params,
-        )
+        students = await self.registry.students(run.principal, params)
         return {str(student["student_no"]): student for student in students}
 
     async def _existing_photos(self, student_nos: list[str], kind: str) -> dict[str, set[str]]:
@@ -359,12 +225,7 @@ class ImportRunner:
         else:
             async with lookups:
                 try:
-                    student = await service.lookup_student(
-                        self.runtime.peer("registry", self.settings.registry_url),
-                        student_no,
-                        on_behalf_of(run.principal, "photo", ["registry:read"]),
-                        self.settings.principal_secret.get_secret_value(),
-                    )
+                    student = await lookup_student(self.registry, run.principal, student_no)
                 except NotFound:
                     return skipped(
                         "photo_import.student_not_found", "no such student (or not in your centres)"
@@ -419,19 +280,18 @@ class ImportRunner:
     async def _flush(self, run: _Run, *, final: bool) -> None:
         """Writes the finished files (and their submissions) and moves the job's progress."""
         batch, run.results = run.results, []
-        deadlines = service.Deadlines(
-            self.settings.calendar(), self.settings.review_sla_workdays, self.settings.resubmit_workdays
-        )
+        deadlines = deadlines_of(self.settings)
         started = time.monotonic()
         async with self.runtime.db.transaction() as session:
-            job = await session.get(PhotoImport, run.job_id, with_for_update=True)
+            repo = PhotoRepository(session)
+            job = await repo.get_import(run.job_id, for_update=True)
             assert job is not None
             counts = dict(job.counts)
             for result in batch:
                 if result.outcome == "stored":
                     await self._store(session, run, result, deadlines)
                 counts[result.outcome] = counts.get(result.outcome, 0) + 1
-                session.add(
+                repo.add(
                     PhotoImportFile(
                         import_id=run.job_id,
                         position=result.position,
@@ -451,12 +311,12 @@ class ImportRunner:
         log.debug("photo_import_flush", files=len(batch), ms=round((time.monotonic() - started) * 1000))
 
     async def _store(
-        self, session: AsyncSession, run: _Run, result: FileResult, deadlines: service.Deadlines
+        self, session: AsyncSession, run: _Run, result: FileResult, deadlines: Deadlines
     ) -> None:
         assert result.data is not None and result.student_no is not None
 
         async def store() -> None:
-            submission = await service.submit_photo(
+            submission = await submit_photo(
                 session,
                 student_no=result.student_no or "",
                 kind=run.options.kind,
