@@ -13,7 +13,7 @@ from PIL import Image
 from gradops_photo import qc
 from gradops_photo.qc.decode import MAX_PIXELS, inspect_header
 from tests.factories import graduation_photo, jpeg
-from tests.photo_fixtures import admission_photo
+from tests.photo.fixtures import admission_photo
 
 PLATFORM = qc.PROFILES["ouc-platform"]
 

@@ -9,7 +9,7 @@ from PIL import Image
 
 from gradops_photo import qc
 from gradops_photo.qc.standardise import CannotStandardise, encode_in_window
-from tests.photo_fixtures import FIXTURES, Fixture, graduation_rgb
+from tests.photo.fixtures import FIXTURES, Fixture, graduation_rgb
 
 FIXABLE = [f for f in FIXTURES if f.standardise_fixes]
 UNFIXABLE = [f for f in FIXTURES if f.standardise_fixes is False]

@@ -10,7 +10,7 @@ from PIL import Image
 
 from gradops_photo import qc
 from gradops_photo.qc.decode import budget_size, decode, preview_jpeg
-from tests.photo_fixtures import BY_NAME, phone_photo, solid_jpeg
+from tests.photo.fixtures import BY_NAME, phone_photo, solid_jpeg
 
 PLATFORM = qc.PROFILES["ouc-platform"]
 

@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,19 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from gradops_suite.embedded import embedded_client
 from tests.e2e.gateway_tools import bearer, create_key
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, graduation_photo, student_payload
-from tests.photo_zips import build_zip
+from tests.photo.zips import build_zip
+from tests.support.suite import Suite
 
 CENTRE = "5135701"
 OTHER_CENTRE = "5135702"
 
 
 @pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with embedded_client(tmp_path) as client:
-        yield client
+def gateway(suite: Suite) -> httpx.AsyncClient:
+    return suite.gateway
 
 
 def _outbox(data_dir: Path, event_type: str) -> list[dict[str, Any]]:

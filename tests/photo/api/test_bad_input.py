@@ -22,11 +22,11 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from gradops_suite.embedded import embedded_client
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, graduation_photo
-from tests.photo_fixtures import phone_photo, solid_jpeg
-from tests.photo_zips import build_zip, many_entries_zip
+from tests.photo.fixtures import phone_photo, solid_jpeg
+from tests.photo.zips import build_zip, many_entries_zip
+from tests.support.suite import open_suite
 
 # While a hostile upload is processed: /healthz within this (the figure), and no QC worker
 # above this peak RSS (a 6000×6000 JPEG took 1.3 GB per worker before the pixel budget, ~210 MB
@@ -49,8 +49,8 @@ QC_WORKER_PEAK_BYTES = 500 * 1024 * 1024
 
 @pytest.fixture
 async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with embedded_client(tmp_path, service_overrides={"photo": {"qc_workers": 2}}) as client:
-        yield client
+    async with open_suite(tmp_path, service_overrides={"photo": {"qc_workers": 2}}) as opened:
+        yield opened.gateway
 
 
 def _blobs(data_dir: Path) -> dict[str, int]:

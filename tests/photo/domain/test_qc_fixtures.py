@@ -6,7 +6,7 @@ import pytest
 
 from gradops_photo import qc
 from gradops_photo.qc.report import CHECK_CODES
-from tests.photo_fixtures import FIXTURES, Fixture
+from tests.photo.fixtures import FIXTURES, Fixture
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=lambda f: f.name)

@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 
 from gradops_photo import domain
-from gradops_photo.archive import (
+from gradops_photo.domain.archive import (
     ArchiveLimits,
     Directory,
     NotAZip,
@@ -22,7 +22,7 @@ from gradops_photo.archive import (
     plan_archive,
     read_directory_end,
 )
-from gradops_photo.proofreading import (
+from gradops_photo.domain.proofreading import (
     CORRECT,
     NOT_DONE,
     completion_status,
@@ -33,7 +33,7 @@ from gradops_photo.proofreading import (
 )
 from gradops_shared.errors import Conflict
 from gradops_shared.workdays import WorkCalendar
-from tests.photo_zips import GBK_FOLDER_NAME, GBK_TOP_NAME, build_zip, declaring, many_entries_zip
+from tests.photo.zips import GBK_FOLDER_NAME, GBK_TOP_NAME, build_zip, declaring, many_entries_zip
 
 # National Day 2026: 1-7 October off, Sunday 27 September and Saturday 10 October worked (调休).
 NATIONAL_DAY = WorkCalendar.of(

@@ -11,7 +11,7 @@ import pytest
 from gradops_photo.qc import PROFILES
 from gradops_photo.qc.pool import QcJob, QcPool, QcWorkerLost
 from tests.factories import graduation_photo, jpeg
-from tests.unit.test_photo_qc_safety import with_claimed_size
+from tests.photo.domain.test_qc_safety import with_claimed_size
 
 JOB = QcJob(graduation_photo(), PROFILES["ouc-platform"], standardise=True)
 

@@ -15,11 +15,13 @@ import httpx
 import pytest
 from sqlalchemy import select, text
 
-from gradops_photo import service
-from gradops_photo.imports import ImportOptions, ImportRunner, create_import, fail_stale_imports, limits_of
 from gradops_photo.models import PhotoImport, PhotoImportFile, PhotoSubmission, SubmissionTransition
 from gradops_photo.qc import PROFILES, run_checks
 from gradops_photo.qc.pool import QcPool
+from gradops_photo.service import reviews, submissions
+from gradops_photo.service.history import Deadlines, get_submission
+from gradops_photo.service.import_runner import ImportRunner
+from gradops_photo.service.imports import ImportOptions, create_import, fail_stale_imports, limits_of
 from gradops_photo.settings import PhotoSettings
 from gradops_shared.bus import KafkaBus
 from gradops_shared.db import Database
@@ -28,12 +30,12 @@ from gradops_shared.principal import SCOPES, Principal
 from gradops_shared.runtime import Runtime
 from gradops_shared.workdays import WorkCalendar
 from tests.factories import graduation_photo, jpeg, student_no
-from tests.photo_zips import GBK_FOLDER_NAME, GBK_TOP_NAME, attack_zip, build_zip
+from tests.photo.zips import GBK_FOLDER_NAME, GBK_TOP_NAME, attack_zip, build_zip
 
 HQ = Principal(subject="reviewer-1", scopes=frozenset(SCOPES))
 CENTRE_A = Principal(subject="centre-a", scopes=frozenset(SCOPES), centres=frozenset({"5135701"}))
 CENTRE_B = Principal(subject="centre-b", scopes=frozenset(SCOPES), centres=frozenset({"9999999"}))
-DEADLINES = service.Deadlines(WorkCalendar.of())
+DEADLINES = Deadlines(WorkCalendar.of())
 
 
 class RegistryStandIn:
@@ -109,7 +111,7 @@ async def _submit(runtime: Runtime, number: str, photo: bytes | None = None, cen
     data = photo or graduation_photo()
     report = run_checks(data, PROFILES["ouc-platform"], None)
     async with runtime.db.transaction() as session:
-        submission = await service.submit_photo(
+        submission = await submissions.submit_photo(
             session,
             student_no=number,
             kind="graduation",
@@ -152,7 +154,7 @@ async def test_review_path_logs_every_transition_and_emits_what_the_audit_needs(
     )
 
     async with photo_rt.db.transaction() as session:
-        await service.approve(session, submission_id, HQ, comment="good")
+        await reviews.approve(session, submission_id, HQ, comment="good")
     approved = await _state(photo_rt, submission_id)
     assert approved.state == "approved" and approved.reviewer == "reviewer-1"
 
@@ -180,7 +182,7 @@ async def test_approved_is_locked_until_reopened_and_illegal_moves_are_refused(p
     number = student_no()
     first = await _submit(photo_rt, number)
     async with photo_rt.db.transaction() as session:
-        await service.approve(session, first, HQ, comment=None)
+        await reviews.approve(session, first, HQ, comment=None)
     with pytest.raises(Conflict) as locked:
         await _submit(photo_rt, number, graduation_photo("astronaut"))
     assert locked.value.code == "photo.locked"
@@ -188,16 +190,16 @@ async def test_approved_is_locked_until_reopened_and_illegal_moves_are_refused(p
         with pytest.raises(Conflict) as illegal:
             async with photo_rt.db.transaction() as session:
                 if target == "approved":
-                    await service.approve(session, first, HQ, comment=None)
+                    await reviews.approve(session, first, HQ, comment=None)
                 else:
-                    await service.reject(
+                    await reviews.reject(
                         session, first, HQ, reasons=["photo.other"], comment=None, deadlines=DEADLINES
                     )
         assert illegal.value.code == "photo.illegal_transition"
     assert (await _state(photo_rt, first)).state == "approved"
 
     async with photo_rt.db.transaction() as session:
-        await service.reopen(session, first, HQ, reason="补拍: 眼镜反光")
+        await reviews.reopen(session, first, HQ, reason="补拍: 眼镜反光")
     assert (await _state(photo_rt, first)).state == "reopened"
     second = await _submit(photo_rt, number)
     assert (await _state(photo_rt, second)).state == "pending_review"
@@ -208,19 +210,19 @@ async def test_chsi_states_follow_approval_and_a_chsi_rejection_unlocks(photo_rt
     number = student_no()
     submission_id = await _submit(photo_rt, number)
     async with photo_rt.db.transaction() as session:
-        submission = await service.get_submission(session, submission_id, HQ, for_update=True)
+        submission = await get_submission(session, submission_id, HQ, for_update=True)
         with pytest.raises(Conflict):
-            await service.record_chsi_state(session, submission, "on_chsi", actor="registrar", reason=None)
+            await reviews.record_chsi_state(session, submission, "on_chsi", actor="registrar", reason=None)
     async with photo_rt.db.transaction() as session:
-        await service.approve(session, submission_id, HQ, comment=None)
+        await reviews.approve(session, submission_id, HQ, comment=None)
     async with photo_rt.db.transaction() as session:
-        submission = await service.get_submission(session, submission_id, HQ, for_update=True)
-        await service.record_chsi_state(session, submission, "on_chsi", actor="registrar", reason=None)
+        submission = await get_submission(session, submission_id, HQ, for_update=True)
+        await reviews.record_chsi_state(session, submission, "on_chsi", actor="registrar", reason=None)
     with pytest.raises(Conflict):
         await _submit(photo_rt, number)  # on CHSI: still locked
     async with photo_rt.db.transaction() as session:
-        submission = await service.get_submission(session, submission_id, HQ, for_update=True)
-        await service.record_chsi_state(
+        submission = await get_submission(session, submission_id, HQ, for_update=True)
+        await reviews.record_chsi_state(
             session, submission, "chsi_rejected", actor="registrar", reason="人像比对不通过"
         )
     assert (await _state(photo_rt, await _submit(photo_rt, number))).state == "pending_review"
@@ -236,12 +238,12 @@ async def test_rejection_expires_after_two_working_days_unless_the_student_resub
     diligent_id = await _submit(photo_rt, diligent)
     with pytest.raises(InvalidInput):
         async with photo_rt.db.transaction() as session:
-            await service.reject(
+            await reviews.reject(
                 session, lazy_id, HQ, reasons=["photo.made_up"], comment=None, deadlines=DEADLINES
             )
     for submission_id in (lazy_id, diligent_id):
         async with photo_rt.db.transaction() as session:
-            await service.reject(
+            await reviews.reject(
                 session,
                 submission_id,
                 HQ,
@@ -256,9 +258,9 @@ async def test_rejection_expires_after_two_working_days_unless_the_student_resub
     ]
     await _submit(photo_rt, diligent)
     async with photo_rt.db.transaction() as session:
-        assert await service.expire_overdue(session, rejected.resubmit_by - timedelta(minutes=1)) == 0
+        assert await reviews.expire_overdue(session, rejected.resubmit_by - timedelta(minutes=1)) == 0
     async with photo_rt.db.transaction() as session:
-        await service.expire_overdue(session, rejected.resubmit_by + timedelta(minutes=1))
+        await reviews.expire_overdue(session, rejected.resubmit_by + timedelta(minutes=1))
     assert (await _state(photo_rt, lazy_id)).state == "expired"
     assert (await _state(photo_rt, diligent_id)).state == "rejected"
 
@@ -271,12 +273,12 @@ async def test_a_new_upload_supersedes_the_one_waiting_and_tenancy_hides_other_c
     second = await _submit(photo_rt, number, graduation_photo("astronaut"))
     assert (await _state(photo_rt, first)).state == "superseded"
     async with photo_rt.db.session() as session:
-        assert (await service.get_submission(session, second, CENTRE_A)).id == second
+        assert (await get_submission(session, second, CENTRE_A)).id == second
         with pytest.raises(NotFound):
-            await service.get_submission(session, second, CENTRE_B)
+            await get_submission(session, second, CENTRE_B)
     with pytest.raises(NotFound):
         async with photo_rt.db.transaction() as session:
-            await service.approve(session, second, CENTRE_B, comment=None)
+            await reviews.approve(session, second, CENTRE_B, comment=None)
     assert (await _state(photo_rt, second)).state == "pending_review"
 
 

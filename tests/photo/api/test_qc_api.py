@@ -7,7 +7,6 @@ import base64
 import io
 import sqlite3
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -15,11 +14,12 @@ import pytest
 from PIL import Image
 
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
-from gradops_suite.embedded import build_embedded, embedded_client, migrate_embedded
+from gradops_suite.embedded import build_embedded, migrate_embedded
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, graduation_photo, jpeg
-from tests.photo_fixtures import BY_NAME, admission_photo
-from tests.unit.test_photo_qc_safety import with_claimed_size
+from tests.photo.domain.test_qc_safety import with_claimed_size
+from tests.photo.fixtures import BY_NAME, admission_photo
+from tests.support.suite import Suite
 
 REPORT_KEYS = {"passed", "profile", "checks", "standardised"}
 CHECK_KEYS = {
@@ -36,9 +36,8 @@ CHECK_KEYS = {
 
 
 @pytest.fixture
-async def gateway(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with embedded_client(tmp_path) as client:
-        yield client
+def gateway(suite: Suite) -> httpx.AsyncClient:
+    return suite.gateway
 
 
 def _stored_rows(data_dir: Path) -> tuple[int, int]:

@@ -1,6 +1,6 @@
 """The photo QC evaluation set, made by code at test time from two public-domain portraits.
 
-Sources (committed, made once by `tests/fixtures/photo_qc/make_sources.py`): scikit-image's astronaut
+Sources (committed, made once by `tests/photo/fixtures_qc/make_sources.py`): scikit-image's astronaut
 (Eileen Collins, NASA) and matplotlib's Grace Hopper (US Navy), each with a person mask. Every variant
 here is deterministic: the person is composited on a background, framed at a known scale and eye
 position, then altered (blur, rotation, wrong background, ...). Each fixture names the check codes it
@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
-SOURCES = Path(__file__).parent / "fixtures" / "photo_qc"
+SOURCES = Path(__file__).parent / "fixtures_qc"
 LIGHT_BLUE = (100, 197, 255)
 
 
