@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from gradops_photo import domain
 from gradops_photo.errors import SUBMISSION_NOT_FOUND
 from gradops_photo.models import PhotoSubmission, SubmissionTransition
@@ -33,14 +35,14 @@ def not_found(submission_id: str) -> GradOpsError:
 
 
 async def get_submission(
-    repo: PhotoRepository,
+    session: AsyncSession,
     submission_id: str,
     principal: Principal | None = None,
     *,
     for_update: bool = False,
 ) -> PhotoSubmission:
     """A submission of a centre outside the caller's reach does not exist for the caller (404)."""
-    submission = await repo.get_submission(submission_id, for_update=for_update)
+    submission = await PhotoRepository(session).get_submission(submission_id, for_update=for_update)
     if submission is None:
         raise not_found(submission_id)
     if principal is not None:

@@ -89,7 +89,7 @@ async def approve(
     comment: str | None,
 ) -> PhotoSubmission:
     repo = PhotoRepository(session)
-    submission = await get_submission(repo, submission_id, principal, for_update=True)
+    submission = await get_submission(session, submission_id, principal, for_update=True)
     move(repo, submission, "approved", principal.subject, comment)
     submission.reviewer, submission.review_comment, submission.review_reasons = (
         principal.subject,
@@ -148,7 +148,7 @@ async def reject(
 ) -> PhotoSubmission:
     check_review_reasons(reasons)
     repo = PhotoRepository(session)
-    submission = await get_submission(repo, submission_id, principal, for_update=True)
+    submission = await get_submission(session, submission_id, principal, for_update=True)
     reason = "; ".join(reasons) + (f" — {comment}" if comment else "")
     move(repo, submission, "rejected", principal.subject, reason)
     submission.reviewer, submission.review_reasons, submission.review_comment = (
@@ -176,7 +176,7 @@ async def reopen(
 ) -> PhotoSubmission:
     """补拍/重拍: an operator unlocks an approved photo so the student may upload a new one for free."""
     repo = PhotoRepository(session)
-    submission = await get_submission(repo, submission_id, principal, for_update=True)
+    submission = await get_submission(session, submission_id, principal, for_update=True)
     move(repo, submission, "reopened", principal.subject, reason)
     await add_event(
         session,
@@ -220,7 +220,7 @@ async def record_chsi_state(
 async def record_chsi_state_of(
     session: AsyncSession, submission_id: str, principal: Principal, chsi_state: str, *, reason: str | None
 ) -> PhotoSubmission:
-    submission = await get_submission(PhotoRepository(session), submission_id, principal, for_update=True)
+    submission = await get_submission(session, submission_id, principal, for_update=True)
     return await record_chsi_state(session, submission, chsi_state, actor=principal.subject, reason=reason)
 
 

@@ -224,7 +224,7 @@ async def submission_file(
     """The stored photo of a submission: the upload as it came, its standardised version, or the
     preview kept instead of a rejected oversize upload."""
     repo = PhotoRepository(session)
-    submission = await get_submission(repo, submission_id, principal)
+    submission = await get_submission(session, submission_id, principal)
     if variant == "original" and submission.preview_sha256 is not None:
         raise ORIGINAL_NOT_KEPT(
             f"Submission {submission_id} was rejected by QC and its upload was not kept "
@@ -252,7 +252,7 @@ async def submission_with_history(
     session: AsyncSession, submission_id: str, principal: Principal
 ) -> tuple[PhotoSubmission, list[SubmissionTransition]]:
     repo = PhotoRepository(session)
-    submission = await get_submission(repo, submission_id, principal)
+    submission = await get_submission(session, submission_id, principal)
     return submission, await repo.transitions(submission_id)
 
 
