@@ -117,7 +117,7 @@ def test_feedback_sheet_rows_run_by_student_number_descending() -> None:
         "2021001": [_Photo("approved", "confirmed")],
         "2021003": [_Photo("on_chsi", "error_reported", "姓名有误")],
     }
-    rows = sheet_rows(students, photos)  # type: ignore[arg-type]
+    rows = sheet_rows(students, photos)
     assert rows == [
         ["1", "2021003", "学生3", "姓名有误", ""],
         ["2", "2021002", "学生2", NOT_DONE, ""],
@@ -126,10 +126,10 @@ def test_feedback_sheet_rows_run_by_student_number_descending() -> None:
 
 
 def test_completion_status_prefers_what_chsi_holds() -> None:
-    assert completion_status([_Photo("rejected"), _Photo("on_chsi")]) == "on_chsi"  # type: ignore[list-item]
-    assert completion_status([_Photo("approved"), _Photo("rejected")]) == "approved"  # type: ignore[list-item]
-    assert completion_status([_Photo("pending_review"), _Photo("expired")]) == "pending_review"  # type: ignore[list-item]
-    assert completion_status([_Photo("auto_rejected")]) == "none"  # type: ignore[list-item]
+    assert completion_status([_Photo("rejected"), _Photo("on_chsi")]) == "on_chsi"
+    assert completion_status([_Photo("approved"), _Photo("rejected")]) == "approved"
+    assert completion_status([_Photo("pending_review"), _Photo("expired")]) == "pending_review"
+    assert completion_status([_Photo("auto_rejected")]) == "none"
     assert completion_status([]) == "none"
 
 

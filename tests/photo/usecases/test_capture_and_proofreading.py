@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gradops_photo.domain.capture import code_digest
 from gradops_photo.repository import PhotoRepository
 from gradops_photo.service import capture, imports, proofreading, reviews
 from gradops_photo.service.imports import ImportOptions, limits_of
@@ -43,7 +44,7 @@ async def test_wrong_digits_count_until_the_code_locks_and_the_right_ones_reset(
         fee_provider_reference=None,
     )
     await session.flush()
-    assert await PhotoRepository(session).code_attempts(capture.code_digest(code)) is None
+    assert await PhotoRepository(session).code_attempts(code_digest(code)) is None
     assert (await capture.authorise_upload(session, row.id, token, CENTRE_A)) is row
     with pytest.raises(GradOpsError) as wrong:
         await capture.authorise_upload(session, row.id, "not-the-token", CENTRE_A)

@@ -52,10 +52,9 @@ async def test_other_centres_see_nothing_and_files_say_which_variant_exists(sess
     with pytest.raises(NotFound) as hidden:
         await get_submission(session, submission.id, CENTRE_B)
     assert hidden.value.code == "photo.submission_not_found"
-    assert (
-        await submissions.submission_file(session, submission.id, "original", CENTRE_A)
-        == (await PhotoRepository(session).get_blob(submission.sha256)).content
-    )  # type: ignore[union-attr]
+    blob = await PhotoRepository(session).get_blob(submission.sha256)
+    assert blob is not None
+    assert await submissions.submission_file(session, submission.id, "original", CENTRE_A) == blob.content
     with pytest.raises(NotFound) as missing:
         await submissions.submission_file(session, submission.id, "standardised", HQ)
     assert missing.value.code == "photo.file_not_found"
@@ -127,7 +126,7 @@ async def test_a_centre_upload_is_checked_then_asks_the_registry_then_stores(ses
     assert not_jpeg.value.code == "photo.format"
 
 
-def _registry(students: dict[str, dict[str, object]]) -> RegistryClient:
+def _registry(students: dict[str, dict[str, str]]) -> RegistryClient:
     """The registry as the photo service sees it: known students answer 200, others 404."""
 
     def answer(request: httpx.Request) -> httpx.Response:
