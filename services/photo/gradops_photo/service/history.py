@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -80,3 +82,12 @@ def move(
     submission.updated_at = datetime.now(UTC)
     log(repo, submission, previous, target, actor, reason, submission.updated_at)
     return previous
+
+
+def about(submission: PhotoSubmission) -> dict[str, Any]:
+    """What every photo event says about its submission (student, submission id, kind)."""
+    return {
+        "student_no": submission.student_no,
+        "submission_id": uuid.UUID(submission.id),
+        "kind": submission.kind,
+    }

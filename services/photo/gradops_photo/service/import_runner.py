@@ -66,6 +66,19 @@ class FileResult:
     first_of_student: bool = False  # no submission of this kind before the job: nothing to check
 
 
+@dataclass(frozen=True)
+class _Judging:
+    """What judging one picture of a job needs: the open zip, the limits, the students' current
+    photos, the roster (large jobs) and the concurrency bounds of look-ups and QC."""
+
+    archive: zipfile.ZipFile
+    limits: ArchiveLimits
+    existing: dict[str, set[str]]
+    roster: dict[str, dict[str, Any]] | None
+    lookups: asyncio.Semaphore
+    checks: asyncio.Semaphore
+
+
 @dataclass
 class _Run:
     job_id: str
@@ -150,12 +163,8 @@ class ImportRunner:
             lookups = asyncio.Semaphore(16)
             checks = asyncio.Semaphore(max(2, self.pool.workers * 2))
             with archive:
-                await asyncio.gather(
-                    *(
-                        self._one(run, plan, archive, limits, existing, roster, lookups, checks)
-                        for plan in candidates
-                    )
-                )
+                ctx = _Judging(archive, limits, existing, roster, lookups, checks)
+                await asyncio.gather(*(self._one(run, plan, ctx) for plan in candidates))
         finally:
             done.set()
             await flusher
@@ -178,52 +187,32 @@ class ImportRunner:
             states.setdefault(submission.student_no, set()).add(submission.state)
         return states
 
-    async def _one(
-        self,
-        run: _Run,
-        plan: EntryPlan,
-        archive: zipfile.ZipFile,
-        limits: ArchiveLimits,
-        existing: dict[str, set[str]],
-        roster: dict[str, dict[str, Any]] | None,
-        lookups: asyncio.Semaphore,
-        checks: asyncio.Semaphore,
-    ) -> None:
-        result = await self._judge(run, plan, archive, limits, existing, roster, lookups, checks)
+    async def _one(self, run: _Run, plan: EntryPlan, ctx: _Judging) -> None:
+        result = await self._judge(run, plan, ctx)
         # Appended after the await: the flusher may have swapped the list in the meantime.
         run.results.append(result)
 
-    async def _judge(
-        self,
-        run: _Run,
-        plan: EntryPlan,
-        archive: zipfile.ZipFile,
-        limits: ArchiveLimits,
-        existing: dict[str, set[str]],
-        roster: dict[str, dict[str, Any]] | None,
-        lookups: asyncio.Semaphore,
-        checks: asyncio.Semaphore,
-    ) -> FileResult:
+    async def _judge(self, run: _Run, plan: EntryPlan, ctx: _Judging) -> FileResult:
         student_no = plan.student_no
         assert student_no is not None and plan.info is not None
 
         def skipped(reason: str | None, detail: str | None, outcome: str = "skipped") -> FileResult:
             return FileResult(plan.position, plan.name, outcome, reason, detail, student_no)
 
-        states = existing.get(student_no, set())
+        states = ctx.existing.get(student_no, set())
         if states & domain.LOCKED_STATES:
             return skipped("photo_import.photo_locked", "the student's photo is approved (locked)")
         if states & domain.HAS_PHOTO_STATES and not run.options.overwrite:
             return skipped(
                 "photo_import.already_has_photo", "the student already has a photo (overwrite=false)"
             )
-        if roster is not None:
-            found = roster.get(student_no)
+        if ctx.roster is not None:
+            found = ctx.roster.get(student_no)
             if found is None:
                 return skipped("photo_import.student_not_found", "no such student (or not in your centres)")
             student = found
         else:
-            async with lookups:
+            async with ctx.lookups:
                 try:
                     student = await lookup_student(self.registry, run.principal, student_no)
                 except NotFound:
@@ -241,10 +230,10 @@ class ImportRunner:
         if run.options.level is not None and student.get("level") != run.options.level:
             return skipped("photo_import.level_mismatch", f"the student's level is {student.get('level')}")
         try:  # inflating up to 2 MB: off the event loop
-            content = await asyncio.to_thread(read_entry, archive, plan.info, limits)
+            content = await asyncio.to_thread(read_entry, ctx.archive, plan.info, ctx.limits)
         except EntryUnreadable as exc:
             return skipped(exc.reason, exc.detail, "rejected")
-        async with checks:
+        async with ctx.checks:
             try:
                 outcome = await self.pool.run(
                     QcJob(content, PROFILES[run.options.profile]), self.settings.qc_timeout_seconds

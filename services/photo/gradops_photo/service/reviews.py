@@ -4,7 +4,6 @@ the edge owns the transaction."""
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,7 +23,7 @@ from gradops_photo.errors import (
 from gradops_photo.models import PhotoSubmission, outbox
 from gradops_photo.repository import NO_DUE_TIME, PhotoRepository
 from gradops_photo.schemas import BulkRefusal, ChsiRowResult, ChsiStateIn
-from gradops_photo.service.history import Deadlines, get_submission, move
+from gradops_photo.service.history import Deadlines, about, get_submission, move
 from gradops_photo.service.submissions import current_photo
 from gradops_shared.contracts import PhotoApproved, PhotoChsiStatusChanged, PhotoRejected, PhotoReopened
 from gradops_shared.errors import GradOpsError
@@ -100,9 +99,7 @@ async def approve(
         session,
         outbox,
         PhotoApproved(
-            student_no=submission.student_no,
-            submission_id=uuid.UUID(submission.id),
-            kind=submission.kind,
+            **about(submission),
             sha256=submission.sha256,
             reviewer=principal.subject,
             deliverable_sha256=submission.standardised_sha256 or submission.sha256,
@@ -161,9 +158,7 @@ async def reject(
         session,
         outbox,
         PhotoRejected(
-            student_no=submission.student_no,
-            submission_id=uuid.UUID(submission.id),
-            kind=submission.kind,
+            **about(submission),
             reasons=reasons,
             reviewer=principal.subject,
         ),
@@ -182,9 +177,7 @@ async def reopen(
         session,
         outbox,
         PhotoReopened(
-            student_no=submission.student_no,
-            submission_id=uuid.UUID(submission.id),
-            kind=submission.kind,
+            **about(submission),
             reason=reason,
             actor=principal.subject,
         ),
@@ -207,9 +200,7 @@ async def record_chsi_state(
         session,
         outbox,
         PhotoChsiStatusChanged(
-            student_no=submission.student_no,
-            submission_id=uuid.UUID(submission.id),
-            kind=submission.kind,
+            **about(submission),
             chsi_state="on_chsi" if chsi_state == "on_chsi" else "chsi_rejected",
             reason=reason,
         ),
