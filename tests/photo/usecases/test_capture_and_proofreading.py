@@ -93,16 +93,10 @@ async def test_an_import_job_is_recorded_for_its_centre_and_failed_when_its_proc
     session: AsyncSession,
 ) -> None:
     settings = PhotoSettings()
-    job = await imports.start_import(
-        session,
-        settings,
-        CENTRE_A,
-        data=build_zip([("1.jpg", b"x")]),
-        kind="graduation",
-        level=None,
-        overwrite=False,
-        dry_run=True,
-        profile=None,
+    options = ImportOptions(dry_run=True)
+    data = build_zip([("1.jpg", b"x")])
+    job = await imports.create_import(
+        session, data=data, options=options, principal=CENTRE_A, limits=limits_of(settings)
     )
     assert job.status == "queued" and job.total == 1 and job.centres == ["5135701"]
     await session.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, UploadFile
+from fastapi import APIRouter, File, Form, UploadFile
 
 from gradops_photo.api.deps import ImportId, ImportRunnerDep, Reader, SettingsDep, Writer
 from gradops_photo.api.views import import_out
@@ -12,7 +12,7 @@ from gradops_photo.errors import IMPORT_TOO_LARGE
 from gradops_photo.schemas import ImportOut, PhotoKind
 from gradops_photo.service import imports
 from gradops_photo.service.qc import profile_of
-from gradops_shared.edge import SessionDep, WriteSessionDep
+from gradops_shared.edge import RuntimeDep, SessionDep
 from gradops_shared.uploads import read_limited
 
 router = APIRouter()
@@ -29,10 +29,9 @@ Level = Literal["junior_college", "bachelor_from_junior_college", "bachelor"]
 async def create_photo_import(
     file: Annotated[UploadFile, File(description="The zip: pictures at the top level, named 学号.jpg")],
     principal: Writer,
-    session: WriteSessionDep,
+    runtime: RuntimeDep,
     settings: SettingsDep,
     runner: ImportRunnerDep,
-    background: BackgroundTasks,
     kind: Annotated[PhotoKind, Form()] = "graduation",
     level: Annotated[Level | None, Form(description="Only students of this level")] = None,
     overwrite: Annotated[bool, Form(description="Replace a photo still waiting for review")] = False,
@@ -42,7 +41,8 @@ async def create_photo_import(
     profile_of(profile, settings)  # an unknown profile is refused before the zip is read
     data = await read_limited(file, settings.import_max_zip_bytes, IMPORT_TOO_LARGE, what="zip")
     job = await imports.start_import(
-        session,
+        runtime.db,
+        runner.start,
         settings,
         principal,
         data=data,
@@ -52,8 +52,6 @@ async def create_photo_import(
         dry_run=dry_run,
         profile=profile,
     )
-    # The runner starts from the committed job: after the edge commits, once the answer is sent.
-    background.add_task(runner.start, job.id, data)
     return import_out(job)
 
 

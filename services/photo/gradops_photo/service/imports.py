@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,7 +33,7 @@ from gradops_photo.models import PhotoImport, PhotoImportFile
 from gradops_photo.repository import PhotoRepository
 from gradops_photo.service.qc import profile_of
 from gradops_photo.settings import PhotoSettings
-from gradops_shared.db import sha256_hex
+from gradops_shared.db import Database, sha256_hex
 from gradops_shared.errors import GradOpsError
 from gradops_shared.principal import Principal
 
@@ -135,7 +136,8 @@ async def import_with_files(
 
 
 async def start_import(
-    session: AsyncSession,
+    db: Database,
+    launch: Callable[[str, bytes], object],
     settings: PhotoSettings,
     principal: Principal,
     *,
@@ -146,12 +148,17 @@ async def start_import(
     dry_run: bool,
     profile: str | None,
 ) -> PhotoImport:
-    """Records a queued job for the zip; the caller hands the zip to the import runner once the
-    job is committed (the runner starts from the committed row)."""
+    """Records a queued job for the zip and hands the zip to the import runner (`launch`).
+
+    Takes the database, not a session: the runner works from the committed job row, so the job is
+    committed here, in its own transaction, before the zip is handed over."""
     options = ImportOptions(kind, level, overwrite, dry_run, profile_of(profile, settings).name)
-    return await create_import(
-        session, data=data, options=options, principal=principal, limits=limits_of(settings)
-    )
+    async with db.transaction() as session:
+        job = await create_import(
+            session, data=data, options=options, principal=principal, limits=limits_of(settings)
+        )
+    launch(job.id, data)
+    return job
 
 
 async def fail_stale_imports(session: AsyncSession, stale_seconds: float, now: datetime | None = None) -> int:
