@@ -17,7 +17,8 @@ from gradops_photo.models import (
     PhotoSubmission,
     SubmissionTransition,
 )
-from gradops_shared.db import Repository
+from gradops_shared.db import Repository, store_blob
+from gradops_shared.uploads import sniff
 
 # Pending reviews without a due time (none today: every pending review gets one) sort last on both
 # backends (PostgreSQL and SQLite disagree on where NULL sorts).
@@ -25,16 +26,9 @@ NO_DUE_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 class PhotoRepository(Repository):
-    async def store_blob(self, blob: PhotoBlob) -> None:
-        """Content-addressed: the same bytes are stored once (asks for the key only, not the bytes)."""
-        if (
-            blob in self.session
-            or self.session.identity_map.get(self.session.identity_key(PhotoBlob, blob.sha256)) is not None
-        ):
-            return
-        known = await self.session.execute(select(PhotoBlob.sha256).where(PhotoBlob.sha256 == blob.sha256))
-        if known.first() is None:
-            self.session.add(blob)
+    async def store_blob(self, data: bytes) -> PhotoBlob:
+        """Content-addressed: the same bytes are stored once, with the media type they say they are."""
+        return await store_blob(self.session, PhotoBlob, data, sniff(data) or "application/octet-stream")
 
     async def get_blob(self, sha256: str) -> PhotoBlob | None:
         return await self.session.get(PhotoBlob, sha256)

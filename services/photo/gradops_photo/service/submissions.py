@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_photo import domain
 from gradops_photo.errors import CURSOR_INVALID, FILE_NOT_FOUND, LOCKED, ORIGINAL_NOT_KEPT
-from gradops_photo.models import PhotoBlob, PhotoSubmission, SubmissionTransition, outbox
+from gradops_photo.models import PhotoSubmission, SubmissionTransition, outbox
 from gradops_photo.qc import QcReport
 from gradops_photo.qc.pool import QcJob, QcOutcome, QcPool
 from gradops_photo.repository import PhotoRepository
@@ -78,19 +78,13 @@ async def submit_photo(
     preview_sha256 = None
     if state == "auto_rejected" and preview is not None:
         preview_sha256 = sha256_hex(preview)
-        await repo.store_blob(
-            PhotoBlob(sha256=preview_sha256, content=preview, size_bytes=len(preview), created_at=now)
-        )
+        await repo.store_blob(preview)
     else:
-        await repo.store_blob(PhotoBlob(sha256=sha256, content=data, size_bytes=len(data), created_at=now))
+        await repo.store_blob(data)
     standardised_sha256 = None
     if standardised is not None:
         standardised_sha256 = sha256_hex(standardised)
-        await repo.store_blob(
-            PhotoBlob(
-                sha256=standardised_sha256, content=standardised, size_bytes=len(standardised), created_at=now
-            )
-        )
+        await repo.store_blob(standardised)
     submission = PhotoSubmission(
         id=submission_id or str(uuid.uuid4()),
         student_no=student_no,
