@@ -60,8 +60,8 @@ def _child_qc(bomb: Path) -> dict[str, Any]:
 def _child_zip() -> dict[str, Any]:
     import time
 
-    from gradops_photo.archive import ArchiveLimits, TooManyEntries, plan_archive
-    from tests.photo_zips import many_entries_zip
+    from gradops_photo.domain.archive import ArchiveLimits, TooManyEntries, plan_archive
+    from tests.photo.zips import many_entries_zip
 
     data = many_entries_zip(700_000)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -105,7 +105,7 @@ def main() -> None:
         print(json.dumps(_child_qc(args.bomb) if args.child == "qc" else _child_zip()))
         return
     sys.path.insert(0, str(ROOT))
-    from tests.photo_fixtures import solid_jpeg
+    from tests.photo.fixtures import solid_jpeg
 
     trees = {"after": ROOT, **({"before": args.before_tree} if args.before_tree else {})}
     with tempfile.TemporaryDirectory() as scratch:

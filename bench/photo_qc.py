@@ -35,7 +35,7 @@ from gradops_photo.qc.measure import Subject  # noqa: E402
 from gradops_photo.qc.pool import QcJob, QcPool  # noqa: E402
 from gradops_photo.qc.report import CHECK_CODES  # noqa: E402
 from tests.factories import graduation_photo  # noqa: E402
-from tests.photo_fixtures import BY_NAME, FIXTURES, admission_photo  # noqa: E402
+from tests.photo.fixtures import BY_NAME, FIXTURES, admission_photo  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "photo_qc.json"
 PLATFORM = PROFILES["ouc-platform"]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from gradops_photo import api
+from gradops_photo import api, workers
 from gradops_photo.models import Base, inbox, outbox
 from gradops_photo.settings import PhotoSettings
 from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
@@ -17,6 +17,7 @@ DEFINITION = ServiceDefinition(
     outbox=outbox,
     inbox=inbox,
     router=api.router,
+    workers=workers.lifespan,
 )
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gradops_shared.db import BigIntPK, UtcDateTime, service_metadata
+from gradops_shared.db import BigIntPK, BlobMixin, UtcDateTime, service_metadata
 from gradops_shared.outbox import inbox_table, outbox_table
 
 SCHEMA = "photo"
@@ -20,15 +20,10 @@ outbox = outbox_table(Base.metadata)
 inbox = inbox_table(Base.metadata)
 
 
-class PhotoBlob(Base):
-    """Bytes are content-addressed by sha256 and never overwritten."""
+class PhotoBlob(BlobMixin, Base):
+    """Bytes are content-addressed by sha256 and never overwritten (the shared blob columns)."""
 
     __tablename__ = "blobs"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    size_bytes: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PhotoSubmission(Base):

@@ -1,32 +1,34 @@
+"""Every query of the photo service: submissions and their history, blobs, capture sessions and
+collection-code attempts, import jobs and their files."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradops_photo.models import PhotoBlob, PhotoSubmission, SubmissionTransition
+from gradops_photo.models import (
+    CaptureSession,
+    CollectionCodeAttempts,
+    PhotoBlob,
+    PhotoImport,
+    PhotoImportFile,
+    PhotoSubmission,
+    SubmissionTransition,
+)
+from gradops_shared.db import Repository, store_blob
+from gradops_shared.uploads import sniff
 
 # Pending reviews without a due time (none today: every pending review gets one) sort last on both
 # backends (PostgreSQL and SQLite disagree on where NULL sorts).
 NO_DUE_TIME = datetime(9999, 12, 31, tzinfo=UTC)
 
 
-class PhotoRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-
-    async def store_blob(self, blob: PhotoBlob) -> None:
-        """Content-addressed: the same bytes are stored once (asks for the key only, not the bytes)."""
-        if (
-            blob in self.session
-            or self.session.identity_map.get(self.session.identity_key(PhotoBlob, blob.sha256)) is not None
-        ):
-            return
-        known = await self.session.execute(select(PhotoBlob.sha256).where(PhotoBlob.sha256 == blob.sha256))
-        if known.first() is None:
-            self.session.add(blob)
+class PhotoRepository(Repository):
+    async def store_blob(self, data: bytes) -> PhotoBlob:
+        """Content-addressed: the same bytes are stored once, with the media type they say they are."""
+        return await store_blob(self.session, PhotoBlob, data, sniff(data) or "application/octet-stream")
 
     async def get_blob(self, sha256: str) -> PhotoBlob | None:
         return await self.session.get(PhotoBlob, sha256)
@@ -130,3 +132,40 @@ class PhotoRepository:
             )
         page = query.order_by(PhotoSubmission.created_at, PhotoSubmission.id).limit(limit)
         return list((await self.session.execute(page)).scalars()), int(count)
+
+    # --- capture sessions and collection-code attempts ---
+
+    async def code_attempts(
+        self, code_sha256: str, *, for_update: bool = False
+    ) -> CollectionCodeAttempts | None:
+        return await self.session.get(CollectionCodeAttempts, code_sha256, with_for_update=for_update or None)
+
+    async def forget_code_attempts(self, code_sha256: str) -> None:
+        attempts = await self.session.get(CollectionCodeAttempts, code_sha256)
+        if attempts is not None:
+            await self.session.delete(attempts)
+
+    async def capture_session(self, session_id: str) -> CaptureSession | None:
+        return await self.session.get(CaptureSession, session_id)
+
+    # --- import jobs ---
+
+    async def get_import(self, import_id: str, *, for_update: bool = False) -> PhotoImport | None:
+        return await self.session.get(PhotoImport, import_id, with_for_update=for_update or None)
+
+    async def import_files(self, import_id: str) -> list[PhotoImportFile]:
+        query = (
+            select(PhotoImportFile)
+            .where(PhotoImportFile.import_id == import_id)
+            .order_by(PhotoImportFile.position)
+        )
+        return list((await self.session.execute(query)).scalars())
+
+    async def stale_imports(self, cutoff: datetime) -> list[PhotoImport]:
+        """Unfinished jobs whose heartbeat is older than `cutoff` (locked; others' skipped)."""
+        query = (
+            select(PhotoImport)
+            .where(PhotoImport.status.in_(("queued", "running")), PhotoImport.heartbeat_at < cutoff)
+            .with_for_update(skip_locked=True)
+        )
+        return list((await self.session.execute(query)).scalars())

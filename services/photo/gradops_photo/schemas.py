@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import base64
+import hashlib
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from gradops_shared.text import MultilineText, PlainText
+
+if TYPE_CHECKING:
+    from gradops_photo.qc.pool import QcOutcome
 
 # What PlainText / MultilineText refuse, said in the schema too (clients and fuzzers see the rule;
 # the validator stays the shared one, so the 422 names the field the same way).
@@ -85,6 +90,34 @@ class StandardisedOut(BaseModel):
 
 class QcReportOut(QcCheckReportOut):
     standardised: StandardisedOut | None = Field(None, description="Present when standardise=true was asked")
+
+    @classmethod
+    def of(cls, outcome: QcOutcome, *, href: str | None = None) -> QcReportOut:
+        """The answer of the checks endpoint (inline bytes) and the report stored on a submission
+        (`href` to the standardised file instead)."""
+        assert outcome.report is not None
+        out = cls.model_validate(outcome.report.as_dict())
+        fixed = outcome.standardised
+        if fixed is None:
+            return out
+        data = fixed.data
+        final = outcome.standardised_report
+        out.standardised = StandardisedOut(
+            fixed=fixed.fixed,
+            reason_zh=fixed.reason_zh,
+            reason_en=fixed.reason_en,
+            steps=fixed.steps,
+            width=fixed.width,
+            height=fixed.height,
+            dpi=fixed.dpi,
+            quality=fixed.quality,
+            bytes=None if data is None else len(data),
+            sha256=None if data is None else hashlib.sha256(data).hexdigest(),
+            jpeg_base64=None if data is None or href else base64.b64encode(data).decode(),
+            href=href if data is not None else None,
+            report=None if final is None else QcCheckReportOut.model_validate(final.as_dict()),
+        )
+        return out
 
 
 class TransitionOut(BaseModel):
