@@ -7,7 +7,7 @@ from typing import Any
 
 from gradops_gateway.openapi import merge_specs
 from gradops_gateway.ratelimit import TokenBuckets, retry_after_header
-from gradops_gateway.webhooks.signing import backoff_seconds, signature, verify
+from gradops_notifications.domain.signing import backoff_seconds, signature, verify
 
 
 class Clock:

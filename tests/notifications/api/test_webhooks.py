@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gradops_gateway.webhooks.signing import SIGNATURE_HEADER, backoff_seconds, verify
+from gradops_notifications.domain.signing import SIGNATURE_HEADER, backoff_seconds, verify
 from gradops_suite.embedded import embedded_client
 from tests.e2e.gateway_tools import Receiver, bearer, create_key, webhook_receiver
 from tests.e2e.slice import assert_problem
@@ -32,7 +32,7 @@ FAST_RETRIES: dict[str, object] = {
 
 @pytest.fixture
 async def suite(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with embedded_client(tmp_path, gateway_overrides=FAST_RETRIES) as client:
+    async with embedded_client(tmp_path, service_overrides={"notifications": FAST_RETRIES}) as client:
         yield client
 
 
@@ -118,7 +118,7 @@ async def test_a_failing_or_slow_partner_never_slows_the_others(tmp_path: Path, 
     receiver.statuses["broken"] = 500
     receiver.gates["slow"] = asyncio.Event()
     overrides = {**FAST_RETRIES, "webhook_timeout_seconds": 60.0}
-    async with embedded_client(tmp_path, gateway_overrides=overrides) as suite:
+    async with embedded_client(tmp_path, service_overrides={"notifications": overrides}) as suite:
         broken = await subscribe(suite, receiver.url("broken"), ["StudentRegistered"])
         slow = await subscribe(suite, receiver.url("slow"), ["StudentRegistered"])
         await subscribe(suite, receiver.url("healthy"), ["StudentRegistered"])
