@@ -29,8 +29,9 @@ from typing import Any
 import asyncpg
 from sqlalchemy import func, select
 
-from gradops_audit import applications, events, records, schemas, service
+from gradops_audit import events, schemas
 from gradops_audit.models import Application, Audit, outbox
+from gradops_audit.service import applications, auditing, batches
 from gradops_audit.settings import AuditSettings
 from gradops_shared.contracts import PhotoApproved
 from gradops_shared.db import Database
@@ -176,7 +177,7 @@ async def batch_figures(db: Database, settings: AuditSettings, students: int) ->
                 "graduation_date_rule": "quarterly",
             }
         )
-        await records.put_batch(session, BATCH, batch, "bench")
+        await batches.put_batch(session, BATCH, batch, "bench")
 
     began, cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
@@ -193,7 +194,7 @@ async def batch_figures(db: Database, settings: AuditSettings, students: int) ->
 
     began, cpu = time.perf_counter(), time.process_time()
     async with db.transaction() as session:
-        stats = await applications.run_batch(session, BATCH, "bench", settings)
+        stats = await auditing.run_batch(session, BATCH, "bench", settings)
     rerun, rerun_cpu = time.perf_counter() - began, time.process_time() - cpu
 
     async with db.session() as session:
@@ -232,7 +233,7 @@ async def reaudit_latency(
         began = time.perf_counter()
         async with db.transaction() as session:
             await events.apply_event(session, event)
-            await service.reaudit_student(session, number, event.event_type, settings)
+            await auditing.reaudit_student(session, number, event.event_type, settings)
         timings.append((time.perf_counter() - began) * 1000)
     timings.sort()
     return {

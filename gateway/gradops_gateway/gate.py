@@ -10,9 +10,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, SecurityS
 from starlette.responses import Response
 
 from gradops_gateway.auth import KeyStore
+from gradops_gateway.errors import RATE_LIMITED, SCOPE_MISSING, UNAUTHENTICATED
 from gradops_gateway.ratelimit import TokenBuckets, retry_after_header
 from gradops_gateway.settings import GatewaySettings
-from gradops_shared.errors import problem_response
+from gradops_shared.errors import answer
 from gradops_shared.principal import SCOPES, Principal
 
 BEARER_SCHEME = "ApiKey"
@@ -27,11 +28,9 @@ class Refused(Exception):
 
 
 def unauthenticated(instance: str) -> Response:
-    return problem_response(
-        status=401,
-        code="auth.unauthenticated",
-        title="Unauthenticated",
-        detail="Send a valid API key as `Authorization: Bearer <key>` (unknown, expired and revoked "
+    return answer(
+        UNAUTHENTICATED,
+        "Send a valid API key as `Authorization: Bearer <key>` (unknown, expired and revoked "
         "keys are refused alike).",
         message_zh="未认证：请在 Authorization 头中提供有效的 API 密钥",
         instance=instance,
@@ -40,11 +39,9 @@ def unauthenticated(instance: str) -> Response:
 
 
 def scope_missing(instance: str, required: tuple[str, ...], missing: list[str]) -> Response:
-    return problem_response(
-        status=403,
-        code="auth.scope_missing",
-        title="Forbidden",
-        detail=f"This operation needs the scope(s): {', '.join(missing)}.",
+    return answer(
+        SCOPE_MISSING,
+        f"This operation needs the scope(s): {', '.join(missing)}.",
         message_zh="权限不足：访问凭证缺少所需的权限范围",
         instance=instance,
         extra={"required_scopes": list(required)},
@@ -52,11 +49,9 @@ def scope_missing(instance: str, required: tuple[str, ...], missing: list[str]) 
 
 
 def rate_limited(instance: str, wait: float) -> Response:
-    return problem_response(
-        status=429,
-        code="rate_limited",
-        title="Too many requests",
-        detail=f"Rate limit reached; retry after {retry_after_header(wait)} s.",
+    return answer(
+        RATE_LIMITED,
+        f"Rate limit reached; retry after {retry_after_header(wait)} s.",
         message_zh="请求过于频繁，请稍后重试",
         instance=instance,
         headers={"retry-after": retry_after_header(wait)},

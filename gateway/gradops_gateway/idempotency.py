@@ -32,10 +32,11 @@ from sqlalchemy.exc import IntegrityError
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
+from gradops_gateway.errors import IDEMPOTENCY_IN_FLIGHT, IDEMPOTENCY_KEY_INVALID, IDEMPOTENCY_KEY_REUSED
 from gradops_gateway.models import idempotency_records as records
 from gradops_gateway.proxy import Upstream, forwardable, send_upstream, upstream_request
 from gradops_shared.db import Database
-from gradops_shared.errors import GradOpsError, problem_for, problem_response
+from gradops_shared.errors import GradOpsError, answer, problem_for
 from gradops_shared.principal import Principal
 
 IDEMPOTENT_METHODS = frozenset({"POST", "PUT"})
@@ -191,17 +192,6 @@ def body_fingerprint(method: str, path: str, query: str, content_type: str | Non
     return fingerprint.hexdigest()
 
 
-def _problem(status: int, code: str, detail: str, zh: str, instance: str) -> Response:
-    return problem_response(
-        status=status,
-        code=code,
-        title={409: "Conflict", 422: "Invalid input"}.get(status, "Bad request"),
-        detail=detail,
-        message_zh=zh,
-        instance=instance,
-    )
-
-
 class IdempotencyStore:
     def __init__(self, db: Database, *, ttl: timedelta, max_body_bytes: int, lease: timedelta) -> None:
         self.db = db
@@ -238,13 +228,11 @@ class IdempotencyStore:
                 except IntegrityError:
                     return self._in_flight(instance)
             if row.request_hash != request_hash:
-                return _problem(
-                    422,
-                    "idempotency.key_reused",
+                return answer(
+                    IDEMPOTENCY_KEY_REUSED,
                     "This Idempotency-Key was used for a different request (method, path or body); "
                     "use a new key for a new request.",
-                    "该幂等键已用于不同的请求，请为新请求使用新的幂等键",
-                    instance,
+                    instance=instance,
                 )
             if row.state == "done":
                 return self._replay(row._mapping)
@@ -255,12 +243,10 @@ class IdempotencyStore:
 
     @staticmethod
     def _in_flight(instance: str) -> Response:
-        return _problem(
-            409,
-            "idempotency.in_flight",
+        return answer(
+            IDEMPOTENCY_IN_FLIGHT,
             "A request with this Idempotency-Key is still being processed; retry in a moment.",
-            "使用该幂等键的请求仍在处理中，请稍后重试",
-            instance,
+            instance=instance,
         )
 
     @staticmethod
@@ -302,12 +288,10 @@ class IdempotencyStore:
     @staticmethod
     def invalid_key(idem_key: str, instance: str) -> Response | None:
         if len(idem_key) > MAX_KEY_LENGTH or not idem_key.isprintable():
-            return _problem(
-                422,
-                "idempotency.key_invalid",
+            return answer(
+                IDEMPOTENCY_KEY_INVALID,
                 f"Idempotency-Key must be 1-{MAX_KEY_LENGTH} printable characters (a UUID is ideal).",
-                "幂等键格式无效",
-                instance,
+                instance=instance,
             )
         return None
 

@@ -12,8 +12,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_gateway.auth import BOOTSTRAP_KEY_ID, key_digest, new_api_key, new_key_id
+from gradops_gateway.errors import (
+    KEY_ADMIN_NEEDS_HQ,
+    KEY_BOOTSTRAP_NOT_REVOCABLE,
+    KEY_CENTRE_INVALID,
+    KEY_EXPIRY_IN_PAST,
+    KEY_NOT_FOUND,
+    KEY_SCOPE_UNKNOWN,
+    KEY_SCOPES_REQUIRED,
+)
 from gradops_gateway.models import api_keys
-from gradops_shared.errors import InvalidInput, NotFound
 from gradops_shared.principal import SCOPES
 
 # Learning-centre codes as the registry writes them (e.g. 5135701). A key bound to a code matches
@@ -32,12 +40,11 @@ def validate_scopes(scopes: Iterable[str]) -> list[str]:
     chosen = sorted(set(scopes))
     unknown = [s for s in chosen if s not in SCOPES]
     if unknown or not chosen:
-        raise InvalidInput(
+        problem = KEY_SCOPE_UNKNOWN if unknown else KEY_SCOPES_REQUIRED
+        raise problem(
             f"Unknown scope(s): {', '.join(unknown)}; choose from {', '.join(SCOPES)}."
             if unknown
             else "A key needs at least one scope.",
-            code="api_key.scope_unknown" if unknown else "api_key.scopes_required",
-            message_zh="权限范围无效" if unknown else "至少需要一个权限范围",
             extra={"known_scopes": list(SCOPES)},
         )
     return chosen
@@ -49,10 +56,8 @@ def validate_centres(centres: Iterable[str] | None) -> list[str] | None:
     chosen = sorted(set(centres))
     bad = [c for c in chosen if not _CENTRE_CODE.match(c)]
     if bad or not chosen:
-        raise InvalidInput(
-            "Learning centre codes look like 5135701; give at least one, or none for the whole university.",
-            code="api_key.centre_invalid",
-            message_zh="学习中心代码无效",
+        raise KEY_CENTRE_INVALID(
+            "Learning centre codes look like 5135701; give at least one, or none for the whole university."
         )
     return chosen
 
@@ -68,20 +73,14 @@ async def create_key(
 ) -> CreatedKey:
     now = datetime.now(UTC)
     if expires_at is not None and expires_at <= now:
-        raise InvalidInput(
-            "expires_at must be in the future.",
-            code="api_key.expiry_in_past",
-            message_zh="过期时间必须晚于当前时间",
-        )
+        raise KEY_EXPIRY_IN_PAST("expires_at must be in the future.")
     chosen_scopes = validate_scopes(scopes)
     chosen_centres = validate_centres(centres)
     if "admin" in chosen_scopes and chosen_centres is not None:
         # Key management is university-wide by nature: an admin bound to a centre could mint keys
         # for other centres. So `admin` is for HQ keys only.
-        raise InvalidInput(
-            "The admin scope is for whole-university (HQ) keys; drop the centres or the scope.",
-            code="api_key.admin_needs_hq",
-            message_zh="admin 权限只能授予全校（总部）密钥",
+        raise KEY_ADMIN_NEEDS_HQ(
+            "The admin scope is for whole-university (HQ) keys; drop the centres or the scope."
         )
     api_key = new_api_key()
     record = {
@@ -115,7 +114,7 @@ async def list_keys(
 async def get_key(session: AsyncSession, key_id: str) -> dict[str, Any]:
     row = (await session.execute(select(api_keys).where(api_keys.c.id == key_id))).first()
     if row is None:
-        raise NotFound(f"No API key {key_id}.", code="api_key.not_found", message_zh="API 密钥不存在")
+        raise KEY_NOT_FOUND(f"No API key {key_id}.")
     return dict(row._mapping)
 
 
@@ -123,10 +122,8 @@ async def revoke_key(session: AsyncSession, key_id: str) -> dict[str, Any]:
     """Idempotent: revoking a revoked key keeps its first revocation time."""
     record = await get_key(session, key_id)
     if key_id == BOOTSTRAP_KEY_ID:
-        raise InvalidInput(
-            "The bootstrap key is replaced by changing GRADOPS_BOOTSTRAP_API_KEY, not revoked.",
-            code="api_key.bootstrap_not_revocable",
-            message_zh="引导密钥不可吊销，请修改 GRADOPS_BOOTSTRAP_API_KEY",
+        raise KEY_BOOTSTRAP_NOT_REVOCABLE(
+            "The bootstrap key is replaced by changing GRADOPS_BOOTSTRAP_API_KEY, not revoked."
         )
     if record["revoked_at"] is None:
         record["revoked_at"] = datetime.now(UTC)

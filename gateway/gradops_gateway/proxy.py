@@ -18,7 +18,8 @@ from fastapi import Request
 from starlette.background import BackgroundTask
 from starlette.responses import Response, StreamingResponse
 
-from gradops_shared.errors import problem_response
+from gradops_gateway.errors import SERVICE_TIMEOUT, SERVICE_UNREACHABLE
+from gradops_shared.errors import answer
 from gradops_shared.principal import PRINCIPAL_HEADER
 from gradops_shared.tracing import http_client_span
 
@@ -166,20 +167,16 @@ async def send_upstream(
         response.request = outgoing
         return response
     except httpx.TimeoutException:
-        return problem_response(
-            status=504,
-            code="gateway.service_timeout",
-            title="Service timeout",
-            detail=f"The {service} service did not answer in time.",
+        return answer(
+            SERVICE_TIMEOUT,
+            f"The {service} service did not answer in time.",
             message_zh="后端服务响应超时，请稍后重试",
             instance=instance,
         )
     except httpx.TransportError:
-        return problem_response(
-            status=502,
-            code="gateway.service_unavailable",
-            title="Service unavailable",
-            detail=f"The {service} service is not reachable.",
+        return answer(
+            SERVICE_UNREACHABLE,
+            f"The {service} service is not reachable.",
             message_zh="后端服务暂不可用，请稍后重试",
             instance=instance,
         )

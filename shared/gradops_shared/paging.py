@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from gradops_shared.errors import GradOpsError, ProblemType
+from gradops_shared.problems import GradOpsError, ProblemType
 from gradops_shared.text import InvalidCursor, decode_cursor, encode_cursor
 
 CURSOR_DESCRIPTION = "next_cursor of the previous page (opaque); absent for the first page"

@@ -23,6 +23,7 @@ from gradops_shared.bus import EmbeddedBus, EventBus, KafkaBus
 from gradops_shared.consumer import DLT_SUFFIX, BatchHandler, ConsumerRunner, Handler
 from gradops_shared.contracts import TOPICS
 from gradops_shared.db import Database
+from gradops_shared.errors import CATALOGUE, catalogue_entries
 from gradops_shared.http import health_router, new_app
 from gradops_shared.outbox import OutboxRelay
 from gradops_shared.settings import ServiceSettings
@@ -149,7 +150,22 @@ def create_service_app(
         app.state.runtime = runtime
     app.include_router(health_router(_readiness(app)))
     app.include_router(definition.router if isinstance(definition.router, APIRouter) else definition.router())
+    _document_problem_codes(app, definition.name)
     return app
+
+
+def _document_problem_codes(app: FastAPI, service: str) -> None:
+    """The service's catalogue (its errors.py) in its spec as `x-problem-codes`; the gateway merges
+    them, with the shared codes, into the partners' spec."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = generate()
+        own = {code: problem for code, problem in CATALOGUE.items() if problem.service == service}
+        spec["x-problem-codes"] = catalogue_entries(own)
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def build_relay(definition: ServiceDefinition, settings: ServiceSettings, runtime: Runtime) -> OutboxRelay:

@@ -14,9 +14,12 @@ import base64
 import binascii
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 # C0 (except tab/LF/CR, which only multi-line fields accept), DEL, C1, and the Unicode line and
 # paragraph separators, which break CSV rows and log lines just as a bare CR does.
@@ -45,10 +48,32 @@ def _multi_line(value: str) -> str:
     return value
 
 
-PlainText = Annotated[str, AfterValidator(_one_line)]
+@dataclass(frozen=True)
+class _DeclaredPattern:
+    """Says in the JSON schema what the validator enforces, so a partner (and the fuzzer) reading
+    the spec knows a control character is refused. A field with a pattern of its own keeps it."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        if schema.get("type") == "string" and "pattern" not in schema:
+            schema["pattern"] = self.pattern
+        return schema
+
+
+# The same character classes as _CONTROL (+ line breaks for one line), as JSON Schema regexes.
+_CONTROL_CLASS = "\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f\\u2028\\u2029"
+# `(?!\n)`: Python's `$` (the fuzzer's generator) also matches before a final newline; ECMA's does not.
+ONE_LINE_PATTERN = f"^[^{_CONTROL_CLASS}\\t\\n\\r]*(?!\\n)$"
+MULTI_LINE_PATTERN = f"^[^{_CONTROL_CLASS}]*$"
+
+PlainText = Annotated[str, AfterValidator(_one_line), _DeclaredPattern(ONE_LINE_PATTERN)]
 """One line of text typed by a person: no control characters at all."""
 
-MultilineText = Annotated[str, AfterValidator(_multi_line)]
+MultilineText = Annotated[str, AfterValidator(_multi_line), _DeclaredPattern(MULTI_LINE_PATTERN)]
 """Free text that may span lines (tabs, LF, CR allowed), but no other control character."""
 
 

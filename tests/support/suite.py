@@ -11,13 +11,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
 
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
+from gradops_shared.runtime import Runtime
 from gradops_suite.embedded import build_embedded, migrate_embedded
 
 TEST_API_KEY = "gok_suite_tests"
@@ -29,6 +30,8 @@ class Suite:
     services: dict[str, httpx.AsyncClient]  # straight to each service (no gateway)
     secret: str  # the principal-signing secret the services trust
     data_dir: Path
+    # Each service's runtime (its database and peer transports), for tests that look behind the API.
+    runtimes: dict[str, Runtime] = field(default_factory=dict)
 
     def headers(self, *scopes: str, centres: set[str] | None = None, subject: str = "test") -> dict[str, str]:
         """A signed principal header for calling a service directly."""
@@ -72,7 +75,9 @@ async def open_suite(
             )
             for name, app in built.services.items()
         }
-        yield Suite(gateway=gateway, services=services, secret=secret, data_dir=data_dir)
+        yield Suite(
+            gateway=gateway, services=services, secret=secret, data_dir=data_dir, runtimes=built.runtimes
+        )
 
 
 @pytest.fixture

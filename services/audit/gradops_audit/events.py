@@ -1,5 +1,8 @@
 """Events the audit consumes: each keeps a fact current and re-audits the student's open
-application at once, so a registrar never looks at a stale audit."""
+application at once, so a registrar never looks at a stale audit.
+
+It emits `AuditFailed` (an outcome turned to failure) and `AuditPassed` (HQ's sign-off, or the
+automatic one), written to its outbox by `service.auditing` and `service.sign_offs`."""
 
 from __future__ import annotations
 
@@ -10,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_audit.models import PhotoFact
 from gradops_audit.repository import AuditRepository
-from gradops_audit.service import reaudit_student, upsert_student
+from gradops_audit.service.auditing import reaudit_student
+from gradops_audit.service.students import upsert_student
 from gradops_audit.settings import AuditSettings
 from gradops_shared.consumer import Handler
 from gradops_shared.contracts import (
     TOPICS,
+    AuditFailed,
+    AuditPassed,
     EventData,
     EventEnvelope,
     IdentityFlagChanged,
@@ -30,6 +36,7 @@ from gradops_shared.contracts import (
 )
 
 CONSUMES = (TOPICS["registry"], TOPICS["photo"])
+EMITS = (AuditFailed, AuditPassed)
 
 
 async def apply_event(session: AsyncSession, data: EventData) -> bool:

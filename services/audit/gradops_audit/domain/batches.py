@@ -7,7 +7,15 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from gradops_shared.errors import Conflict, InvalidInput
+from gradops_audit.errors import (
+    APPLICATION_WINDOW_CLOSED,
+    BATCH_CODE_FORMAT,
+    BATCH_ROUNDS_INVALID,
+    ENROLMENT_TERM_FORMAT,
+    GRADUATION_DATE_MISSING,
+    ISSUE_DATE_MISMATCH,
+    QUARTERLY_RULE_MONTH,
+)
 
 BATCH_MONTHS = (3, 6, 9, 12)
 _TERM = re.compile(r"^(?P<year>\d{4})(?:-(?P<en>spring|autumn)|(?P<zh>[春秋]))$")
@@ -15,9 +23,8 @@ _TERM = re.compile(r"^(?P<year>\d{4})(?:-(?P<en>spring|autumn)|(?P<zh>[春秋]))
 
 def check_batch_code(batch_code: str) -> str:
     if len(batch_code) != 6 or not batch_code.isdigit() or not 1 <= int(batch_code[4:]) <= 12:
-        raise InvalidInput(
+        raise BATCH_CODE_FORMAT(
             "A batch code is YYYYMM, e.g. 202307.",
-            code="audit.batch_code_format",
             message_zh="毕业批次代码格式应为 YYYYMM，例如 202307",
         )
     return batch_code
@@ -45,9 +52,8 @@ def normalise_term(raw: str) -> str:
     """`2021春` / `2021-spring` -> `2021-spring` (the registry's spelling)."""
     match = _TERM.match(raw.strip())
     if not match:
-        raise InvalidInput(
+        raise ENROLMENT_TERM_FORMAT(
             f"{raw!r} is not an enrolment term; write 2021-spring, 2021-autumn, 2021春 or 2021秋.",
-            code="audit.enrolment_term_format",
             message_zh="入学年度学期格式应为 2021春 或 2021秋",
         )
     season = match["en"] or ("spring" if match["zh"] == "春" else "autumn")
@@ -92,25 +98,22 @@ def check_rounds(rounds: list[Round]) -> None:
     if len({r.number for r in rounds}) != len(rounds):
         errors.append("round numbers repeat")
     if errors:
-        raise InvalidInput(
+        raise BATCH_ROUNDS_INVALID(
             "Rounds are not valid: " + "; ".join(errors) + ".",
-            code="audit.batch_rounds_invalid",
             message_zh="批次轮次设置有误：申请窗口须先开后关、互不重叠、编号不重复",
         )
 
 
 def check_date_rule(batch_code: str, rule: DateRule) -> None:
     if rule.kind == "fixed" and rule.fixed_date is None:
-        raise InvalidInput(
+        raise GRADUATION_DATE_MISSING(
             "A fixed graduation date rule needs its date.",
-            code="audit.graduation_date_missing",
             message_zh="固定毕业日期规则须给出日期",
         )
     if rule.kind == "quarterly" and int(batch_code[4:]) not in BATCH_MONTHS:
-        raise InvalidInput(
+        raise QUARTERLY_RULE_MONTH(
             "The quarterly rule serves March, June, September and December batches; give this batch a "
             "fixed graduation date.",
-            code="audit.quarterly_rule_month",
             message_zh="季度毕业日期规则仅适用于 3、6、9、12 月批次，其他批次请指定固定毕业日期",
         )
 
@@ -121,10 +124,9 @@ def check_issue_date(batch_code: str, rule: DateRule, issue_date: date | None) -
     copied from it say so outright. None (not given) is that date; any other date is refused."""
     graduates_on = batch_graduation_date(batch_code, rule)
     if issue_date is not None and issue_date != graduates_on:
-        raise InvalidInput(
+        raise ISSUE_DATE_MISMATCH(
             f"The issue date {issue_date} of batch {batch_code} must equal its graduation date "
             f"{graduates_on} ({rule.kind} rule).",
-            code="audit.issue_date_mismatch",
             message_zh=f"发证日期（{issue_date}）须与本批次毕业日期（{graduates_on}）一致",
             extra={"issue_date": str(issue_date), "graduation_date": str(graduates_on)},
         )
@@ -144,9 +146,8 @@ def open_round(rounds: list[Round], today: date) -> Round:
         if rnd.opens_on <= today <= rnd.closes_on:
             return rnd
     windows = ", ".join(f"round {r.number}: {r.opens_on}…{r.closes_on}" for r in rounds) or "none"
-    raise Conflict(
+    raise APPLICATION_WINDOW_CLOSED(
         f"No application window of this batch is open on {today} (windows: {windows}).",
-        code="audit.application_window_closed",
         message_zh=f"当前（{today}）不在该批次任何一轮的申请时间内",
         extra={
             "windows": [

@@ -8,8 +8,8 @@ Degree thresholds are per university: it chooses one degree rule set in settings
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 from gradops_audit.domain.batches import term_key
 
@@ -90,7 +90,7 @@ DEGREE_LEVELS = frozenset({"bachelor", "bachelor_from_junior_college"})
 # lists its required courses on the transcript; the check demands every one of them passed.
 SHIPPED_GRADUATION: tuple[GraduationRules, ...] = (
     GraduationRules(
-        code="default-junior-college",
+        "default-junior-college",
         version=1,
         level="junior_college",
         min_total_credits=76,
@@ -98,7 +98,7 @@ SHIPPED_GRADUATION: tuple[GraduationRules, ...] = (
         description="专科：总学分 ≥ 76，实践 ≥ 4，必修课全部通过，实践成绩已发布",
     ),
     GraduationRules(
-        code="default-bachelor-from-junior-college",
+        "default-bachelor-from-junior-college",
         version=1,
         level="bachelor_from_junior_college",
         min_total_credits=71,
@@ -107,7 +107,7 @@ SHIPPED_GRADUATION: tuple[GraduationRules, ...] = (
         description="专科起点本科：总学分 ≥ 71，实践 ≥ 4，必修课全部通过，毕业论文 ≥ 60",
     ),
     GraduationRules(
-        code="default-bachelor",
+        "default-bachelor",
         version=1,
         level="bachelor",
         min_total_credits=160,
@@ -119,14 +119,14 @@ SHIPPED_GRADUATION: tuple[GraduationRules, ...] = (
 
 SHIPPED_DEGREE: tuple[DegreeRules, ...] = (
     DegreeRules(
-        code="degree-notices-70",
+        "degree-notices-70",
         version=1,
         required_average_min=70,
         thesis_min=70,
         description="通知口径：专业必修课平均分 ≥ 70，论文 ≥ 70，学位英语通过",
     ),
     DegreeRules(
-        code="degree-ouc-national",
+        "degree-ouc-national",
         version=1,
         required_average_min=75,
         thesis_min=80,
@@ -178,3 +178,83 @@ def select_graduation_rules(
     if not fitting:
         return None
     return max(fitting, key=lambda r: (_specificity(r), r.code))
+
+
+def shipped_degree(code: str) -> DegreeRules:
+    """The latest shipped version of a degree rule set."""
+    return max((r for r in SHIPPED_DEGREE if r.code == code), key=lambda r: r.version)
+
+
+@dataclass
+class RuleBook:
+    """The rule sets in force: the shipped ones plus the versions a university stored."""
+
+    graduation: list[GraduationRules]
+    degree: DegreeRules
+
+    @classmethod
+    def of(cls, stored: list[GraduationRules], degree_code: str) -> RuleBook:
+        return cls(graduation=[*SHIPPED_GRADUATION, *stored], degree=shipped_degree(degree_code))
+
+    def graduation_rules_for(
+        self, *, level: str | None, category: str | None, major: str | None, enrolment_term: str | None
+    ) -> GraduationRules | None:
+        return select_graduation_rules(
+            self.graduation, level=level, category=category, major=major, enrolment_term=enrolment_term
+        )
+
+
+def is_shipped(code: str) -> bool:
+    """A shipped rule set's code (graduation or degree): never stored over."""
+    return code in {r.code for r in SHIPPED_GRADUATION} | {r.code for r in SHIPPED_DEGREE}
+
+
+@dataclass(frozen=True)
+class RuleSetEntry:
+    """One version of a rule set as the list shows it."""
+
+    code: str
+    version: int
+    kind: Literal["graduation", "degree"]
+    source: Literal["shipped", "stored"]
+    in_use: bool
+    data: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[int, str, int]:
+        """Its place in the list: graduation first, then degree; by code, then version."""
+        return (0 if self.kind == "graduation" else 1, self.code, self.version)
+
+
+def rule_set_entries(stored: list[GraduationRules], degree_code: str) -> list[RuleSetEntry]:
+    """Every graduation rule set version (shipped and stored), then every degree rule set, in order.
+    A graduation version is in use when it is the latest of its code; a degree rule set when it is
+    the university's choice."""
+    graduation = [*SHIPPED_GRADUATION, *stored]
+    latest: dict[str, int] = {}
+    for rules in graduation:
+        latest[rules.code] = max(latest.get(rules.code, 0), rules.version)
+    shipped_codes = {r.code for r in SHIPPED_GRADUATION}
+    entries = [
+        RuleSetEntry(
+            code=r.code,
+            version=r.version,
+            kind="graduation",
+            source="shipped" if r.code in shipped_codes else "stored",
+            in_use=latest[r.code] == r.version,
+            data=r.as_data(),
+        )
+        for r in graduation
+    ]
+    entries += [
+        RuleSetEntry(
+            code=d.code,
+            version=d.version,
+            kind="degree",
+            source="shipped",
+            in_use=d.code == degree_code,
+            data={k: v for k, v in asdict(d).items() if k not in ("code", "version")},
+        )
+        for d in SHIPPED_DEGREE
+    ]
+    return sorted(entries, key=lambda e: e.key)
