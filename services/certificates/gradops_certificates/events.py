@@ -1,5 +1,5 @@
-"""Events the certificates service consumes: AuditPassed issues certificates; registry and photo
-events keep the projection the documents are filled from."""
+"""Events the certificates service consumes (AuditPassed issues certificates; registry and photo
+events keep the projection the printouts are filled from) and the ones it emits through its outbox."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from gradops_shared.consumer import BatchHandler, Handler
 from gradops_shared.contracts import (
     TOPICS,
     AuditPassed,
+    CertificateIssued,
+    CertificateReplaced,
+    CertificateRevoked,
     EventData,
     EventEnvelope,
     PhotoApproved,
@@ -20,9 +23,13 @@ from gradops_shared.contracts import (
     StudentRegistered,
     StudentSnapshot,
     StudentUpdated,
+    VerificationPerformed,
 )
 
 CONSUMES = (TOPICS["audit"], TOPICS["registry"], TOPICS["photo"])
+# Emitted by the use cases, in the transaction of the change: issuance, replacement, revocation,
+# and every public verification of a certificate someone holds.
+EMITS = (CertificateIssued, CertificateReplaced, CertificateRevoked, VerificationPerformed)
 
 
 def handlers(settings: CertificatesSettings) -> Mapping[str, Handler]:

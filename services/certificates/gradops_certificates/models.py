@@ -9,7 +9,6 @@ from sqlalchemy import (
     Float,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -17,7 +16,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gradops_shared.db import BigIntPK, UtcDateTime, service_metadata
+from gradops_shared.db import BigIntPK, BlobMixin, UtcDateTime, service_metadata
 from gradops_shared.outbox import inbox_table, outbox_table
 
 SCHEMA = "certificates"
@@ -125,16 +124,11 @@ class DistributionEvent(Base):
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class StoredFile(Base):
-    """Signed receipts and replacement forms as uploaded (PDF/JPEG/PNG), addressed by SHA-256."""
+class StoredFile(BlobMixin, Base):
+    """Signed receipts and replacement forms as uploaded (PDF/JPEG/PNG), addressed by SHA-256: the
+    shared blob columns (sha256, media_type, size_bytes, content, created_at)."""
 
     __tablename__ = "stored_files"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    content_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
-    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 # "Once only" counts replacements, not refusals: a rejected application leaves the certificate

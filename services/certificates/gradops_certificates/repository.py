@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from gradops_certificates.models import (
     Certificate,
@@ -18,11 +18,18 @@ from gradops_certificates.models import (
     StudentProjection,
     VerificationLookup,
 )
+from gradops_shared.db import Repository, sha256_hex
 
 
-class CertificateRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+def _after(
+    moment: InstrumentedAttribute[datetime], key: InstrumentedAttribute[str], after: tuple[datetime, str]
+) -> ColumnElement[bool]:
+    """Rows after a (time, id) cursor position, in (time, id) order."""
+    return or_(moment > after[0], and_(moment == after[0], key > after[1]))
+
+
+class CertificateRepository(Repository):
+    """Every query of the certificates service."""
 
     def _insert(self) -> Any:
         """INSERT … ON CONFLICT in the session's dialect (both have it, spelled by each)."""
@@ -65,12 +72,7 @@ class CertificateRepository:
         if centres is not None:
             query = query.where(Certificate.learning_centre.in_(centres))
         if after is not None:
-            query = query.where(
-                or_(
-                    Certificate.created_at > after[0],
-                    and_(Certificate.created_at == after[0], Certificate.number > after[1]),
-                )
-            )
+            query = query.where(_after(Certificate.created_at, Certificate.number, after))
         query = query.order_by(Certificate.created_at, Certificate.number).limit(limit)
         return list((await self.session.execute(query)).scalars())
 
@@ -114,9 +116,6 @@ class CertificateRepository:
         if limit is not None:
             query = query.limit(limit)
         return list((await self.session.execute(query)).scalars())
-
-    def add(self, row: object) -> None:
-        self.session.add(row)
 
     async def next_serial(
         self, school_code: str, education_type_code: str, year: int, level_code: str
@@ -199,20 +198,23 @@ class CertificateRepository:
     async def file(self, sha256: str) -> StoredFile | None:
         return await self.session.get(StoredFile, sha256)
 
-    async def store_file(self, row: StoredFile) -> None:
-        """Content-addressed: the same scan uploaded twice is stored once."""
+    async def store_file(self, data: bytes, media_type: str) -> str:
+        """Content-addressed: the same scan uploaded twice is stored once (also when two uploads
+        race: ON CONFLICT, not read-then-insert). Returns its SHA-256."""
+        sha256 = sha256_hex(data)
         insert = self._insert()
         await self.session.execute(
             insert(StoredFile)
             .values(
-                sha256=row.sha256,
-                content_type=row.content_type,
-                size=row.size,
-                data=row.data,
-                uploaded_at=row.uploaded_at,
+                sha256=sha256,
+                media_type=media_type,
+                size_bytes=len(data),
+                content=data,
+                created_at=datetime.now(UTC),
             )
             .on_conflict_do_nothing()
         )
+        return sha256
 
     # Replacements
 
@@ -248,12 +250,7 @@ class CertificateRepository:
         if centres is not None:
             query = query.where(Replacement.learning_centre.in_(centres))
         if after is not None:
-            query = query.where(
-                or_(
-                    Replacement.applied_at > after[0],
-                    and_(Replacement.applied_at == after[0], Replacement.id > after[1]),
-                )
-            )
+            query = query.where(_after(Replacement.applied_at, Replacement.id, after))
         query = query.order_by(Replacement.applied_at, Replacement.id).limit(limit)
         return list((await self.session.execute(query)).scalars())
 

@@ -1,15 +1,13 @@
-"""HTTP: thin handlers that open one transaction per request and call the use cases."""
+"""HTTP: one module per resource, each a module-level router of thin handlers (parse, call one use
+case, shape the answer). The session and the principal arrive as dependencies; the edge commits."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from gradops_certificates.api import certificates, distribution, documents, replacements, verification
+from gradops_certificates.api import certificates, distribution, printouts, replacements, verification
 from gradops_shared.errors import PROBLEM_RESPONSES
 
-
-def router() -> APIRouter:
-    api = APIRouter(prefix="/api/v1", tags=["certificates"], responses=PROBLEM_RESPONSES)
-    for module in (certificates, distribution, replacements, documents, verification):
-        api.include_router(module.router())
-    return api
+router = APIRouter(prefix="/api/v1", tags=["certificates"], responses=PROBLEM_RESPONSES)
+for _module in (certificates, distribution, replacements, printouts, verification):
+    router.include_router(_module.router)

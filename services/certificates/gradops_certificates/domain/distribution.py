@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from gradops_shared.errors import Conflict, InvalidInput
+from gradops_certificates.errors import (
+    DISTRIBUTION_DATE_IN_FUTURE,
+    DISTRIBUTION_DATE_ORDER,
+    DISTRIBUTION_ILLEGAL_TRANSITION,
+    LATE_COLLECTION_NEEDS_EXPLANATION,
+    RECEIPT_REQUIRED,
+)
+from gradops_shared.problems import GradOpsError
 
 DistributionState = Literal["at_hq", "collected_by_centre", "handed_to_student"]
 DistributionEventKind = Literal["notified", "collected_by_centre", "handed_to_student", "chsi_checked"]
@@ -37,10 +44,9 @@ class DistributionChange:
     late: bool
 
 
-def _illegal(event: str, state: str) -> Conflict:
-    return Conflict(
+def _illegal(event: str, state: str) -> GradOpsError:
+    return DISTRIBUTION_ILLEGAL_TRANSITION(
         f"{event} cannot be recorded while the certificate is {state}.",
-        code="certificates.distribution_illegal_transition",
         message_zh=f"证书当前状态为“{STATE_LABELS_ZH.get(state, state)}”，不能登记该发放环节",
     )
 
@@ -65,17 +71,15 @@ def apply_event(
         if current.state != "at_hq":
             raise _illegal(event, current.state)
         if current.notified_on is not None and on < current.notified_on:
-            raise InvalidInput(
+            raise DISTRIBUTION_DATE_ORDER(
                 "A certificate cannot be collected before the notice.",
-                code="certificates.distribution_date_order",
                 message_zh="领取日期不能早于通知日期",
             )
         late = current.collection_due is not None and on > current.collection_due
         if late and not (explanation and explanation.strip()):
-            raise InvalidInput(
+            raise LATE_COLLECTION_NEEDS_EXPLANATION(
                 f"Collected on {on}, after the deadline {current.collection_due}: record the centre's "
                 "signed explanation in `explanation`.",
-                code="certificates.late_collection_needs_explanation",
                 message_zh="超过领取期限，须填写学习中心的书面说明",
             )
         status = DistributionStatus(
@@ -91,15 +95,13 @@ def apply_event(
         if current.state != "collected_by_centre":
             raise _illegal(event, current.state)
         if current.collected_on is not None and on < current.collected_on:
-            raise InvalidInput(
+            raise DISTRIBUTION_DATE_ORDER(
                 "A certificate cannot be handed over before the centre collected it.",
-                code="certificates.distribution_date_order",
                 message_zh="发放日期不能早于学习中心领取日期",
             )
         if not has_receipt:
-            raise InvalidInput(
+            raise RECEIPT_REQUIRED(
                 "Upload the scan of the receipt the student signed (`receipt`: PDF, JPEG or PNG).",
-                code="certificates.receipt_required",
                 message_zh="请上传学生签收单扫描件（PDF、JPEG 或 PNG）",
             )
         late = current.handover_due is not None and on > current.handover_due
@@ -116,9 +118,8 @@ def apply_event(
     if current.state != "handed_to_student":
         raise _illegal(event, current.state)
     if current.handed_on is not None and on < current.handed_on:
-        raise InvalidInput(
+        raise DISTRIBUTION_DATE_ORDER(
             f"The CHSI check ({on}) cannot come before the handover to the student ({current.handed_on}).",
-            code="certificates.distribution_date_order",
             message_zh="学信网核对日期不能早于发放给学生的日期",
         )
     return DistributionChange(current, late=False)
@@ -128,9 +129,8 @@ def ensure_not_future(on: date, today: date) -> None:
     """A distribution step is recorded after it happened: a date after today (at the university)
     is a typo, and would start or stop deadlines that have not begun."""
     if on > today:
-        raise InvalidInput(
+        raise DISTRIBUTION_DATE_IN_FUTURE(
             f"occurred_on {on} is in the future (today is {today}, China time).",
-            code="certificates.distribution_date_in_future",
             message_zh="发放环节的日期不能晚于今天",
         )
 

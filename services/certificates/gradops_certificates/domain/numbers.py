@@ -18,7 +18,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Literal
 
-from gradops_shared.errors import InvalidInput
+from gradops_certificates.errors import (
+    NUMBER_DEGREE_CODE,
+    NUMBER_FORMAT,
+    NUMBER_LEVEL,
+    NUMBER_SERIAL,
+    NUMBER_TYPE_CODE,
+    NUMBER_YEAR,
+    SERIAL_EXHAUSTED,
+    UNKNOWN_LEVEL,
+)
+from gradops_shared.problems import GradOpsError, ProblemType
 
 # 培养层次: 05 本科 (also 专科起点本科), 06 专科/高职.
 LEVEL_CODES: dict[str, str] = {
@@ -108,8 +118,8 @@ class ParsedNumber:
     marker: str = ""  # S (double) / E (second) bachelor degree
 
 
-def _invalid(code: str, detail: str, zh: str) -> InvalidInput:
-    return InvalidInput(detail, code=f"certificates.{code}", message_zh=zh)
+def _invalid(problem: ProblemType, detail: str, zh: str) -> GradOpsError:
+    return problem(detail, message_zh=zh)
 
 
 def level_code(level: str) -> str:
@@ -117,13 +127,13 @@ def level_code(level: str) -> str:
         return LEVEL_CODES[level]
     except KeyError:
         raise _invalid(
-            "unknown_level", f"No certificate level code for {level!r}.", "无法确定该学历层次的证书层次代码"
+            UNKNOWN_LEVEL, f"No certificate level code for {level!r}.", "无法确定该学历层次的证书层次代码"
         ) from None
 
 
 def _check_serial(serial: int) -> None:
     if not 1 <= serial <= MAX_SERIAL:
-        raise _invalid("serial_exhausted", f"Serial {serial} is outside 1..{MAX_SERIAL}.", "证书流水号已用尽")
+        raise _invalid(SERIAL_EXHAUSTED, f"Serial {serial} is outside 1..{MAX_SERIAL}.", "证书流水号已用尽")
 
 
 def make_number(
@@ -150,7 +160,7 @@ def parse_number(raw: str) -> CertificateNumber:
     parsed = validate_number(raw)
     if parsed.kind != "diploma":
         raise _invalid(
-            "number_format",
+            NUMBER_FORMAT,
             "A certificate number has 18 digits: school (5), type (1), year (4), level (2), serial (6).",
             "毕业证书编号应为 18 位数字",
         )
@@ -163,7 +173,7 @@ def parse_number(raw: str) -> CertificateNumber:
 def _check_year(year: int, low: int, high: int, number: str) -> None:
     if not low <= year <= high:
         raise _invalid(
-            "number_year",
+            NUMBER_YEAR,
             f"Year {year} in {number} is outside {low}..{high} for this kind of number.",
             f"证书编号中的年份 {year} 不在有效范围内（{low}–{high}）",
         )
@@ -174,7 +184,7 @@ def _check_diploma_parts(
 ) -> None:
     if type_code not in type_codes:
         raise _invalid(
-            "number_type_code",
+            NUMBER_TYPE_CODE,
             f"Digit 6 of {number} ({type_code}) is not a known education-type code "
             f"({', '.join(sorted(type_codes))}).",
             f"证书编号第 6 位办学类型代码 {type_code} 无效",
@@ -182,12 +192,12 @@ def _check_diploma_parts(
     known_levels = set(LEVEL_NAMES_ZH) | (set(LEGACY_LEVEL_CODES) if legacy else set())
     if level not in known_levels:
         raise _invalid(
-            "number_level",
+            NUMBER_LEVEL,
             f"Digits 11-12 of {number} ({level}) are not a level code ({', '.join(sorted(known_levels))}).",
             f"证书编号第 11–12 位培养层次代码 {level} 无效",
         )
     if int(serial) == 0:
-        raise _invalid("number_serial", f"The serial of {number} is zero.", "证书编号流水号不能为 0")
+        raise _invalid(NUMBER_SERIAL, f"The serial of {number} is zero.", "证书编号流水号不能为 0")
 
 
 def validate_number(
@@ -203,7 +213,7 @@ def validate_number(
         level = number[10:12]
         if level not in LEVEL_NAMES_ZH:
             raise _invalid(
-                "number_level",
+                NUMBER_LEVEL,
                 f"Digits 11-12 of {number} are not a level code.",
                 "补证号中的培养层次代码无效",
             )
@@ -239,18 +249,18 @@ def validate_number(
     if len(body) == 16 and _DIGITS.match(body[:10]) and (body[10] in "SE" or body[10].isdigit()):
         if not _DIGITS.match(body[11:]):
             raise _invalid(
-                "number_format", f"{number} has letters in its serial.", "学位证书编号流水号应为数字"
+                NUMBER_FORMAT, f"{number} has letters in its serial.", "学位证书编号流水号应为数字"
             )
         if body[5] not in DEGREE_CODES:
             raise _invalid(
-                "number_degree_code",
+                NUMBER_DEGREE_CODE,
                 f"Digit 6 of {number} ({body[5]}) is not a degree code (2 doctor, 3 master, 4 bachelor).",
                 "学位证书编号第 6 位学位级别代码无效",
             )
         marker = body[10] if body[10] in "SE" else ""
         if marker and body[5] != BACHELOR_DEGREE_CODE:
             raise _invalid(
-                "number_degree_code",
+                NUMBER_DEGREE_CODE,
                 f"{number}: only bachelor degrees carry S/E at position 11.",
                 "只有学士学位证书编号的第 11 位可以是 S 或 E",
             )
@@ -260,7 +270,7 @@ def validate_number(
             "degree", number, body[:5], year, body[10:], degree_code=body[5], prefix=prefix, marker=marker
         )
     raise _invalid(
-        "number_format",
+        NUMBER_FORMAT,
         f"{raw.strip()!r} is not a certificate number: 18 digits (school 5, type 1, year 4, level 2, "
         "serial 6), 17 digits before 2004, 16 for a degree certificate.",
         "证书编号格式不正确：毕业证书编号为 18 位数字（2004 年前为 17 位），学位证书编号为 16 位",

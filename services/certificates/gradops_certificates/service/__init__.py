@@ -1,4 +1,7 @@
-"""Certificate use cases. Never commits: the consumer or the request owns the transaction."""
+"""Certificate use cases, one module per topic: issuance (and reading certificates), distribution,
+replacement (and revocation), verification (and share codes), printouts, scans. They take the
+session of the edge's unit of work and flush, never commit; the two that need a transaction of their
+own (a logged public lookup, a form that fetches a photo) take the `Database` and say why."""
 
 from gradops_certificates.service.issuance import (
     certificate_by_number,

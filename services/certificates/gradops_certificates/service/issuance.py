@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import domain
 from gradops_certificates.domain.numbers import BACHELOR_DEGREE_CODE, DEGREE_SERIES
+from gradops_certificates.errors import CURSOR_INVALID, NOT_FOUND
 from gradops_certificates.models import Certificate, StudentProjection, outbox
 from gradops_certificates.repository import CertificateRepository
+from gradops_certificates.service.pages import Page, page_of
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import (
     AuditPassed,
@@ -23,10 +25,11 @@ from gradops_shared.contracts import (
     PhotoReopened,
     StudentSnapshot,
 )
-from gradops_shared.errors import NotFound
 from gradops_shared.metrics import count_after_commit
 from gradops_shared.outbox import add_events
+from gradops_shared.paging import position_cursor, read_position
 from gradops_shared.principal import Principal
+from gradops_shared.problems import GradOpsError
 
 log = structlog.get_logger(__name__)
 ANY_TYPE_CODE = tuple("0123456789")
@@ -243,8 +246,8 @@ async def record_photo_reopened(session: AsyncSession, reopened: PhotoReopened) 
         row.updated_at = datetime.now(UTC)
 
 
-def not_found(what: str) -> NotFound:
-    return NotFound(f"No certificate for {what}.", code="certificates.not_found", message_zh="未找到毕业证书")
+def not_found(what: str) -> GradOpsError:
+    return NOT_FOUND(f"No certificate for {what}.", message_zh="未找到毕业证书")
 
 
 async def certificate_of_student(session: AsyncSession, student_no: str, principal: Principal) -> Certificate:
@@ -270,6 +273,17 @@ async def certificate_by_number(
         raise not_found(f"number {number}")
     principal.ensure_sees(certificate.learning_centre, not_found(f"number {number}"))
     return certificate
+
+
+async def student_certificates(
+    session: AsyncSession, student_no: str, principal: Principal, cursor: str | None, limit: int
+) -> Page[Certificate]:
+    """Every certificate of a student the caller may see, oldest first, one cursor page."""
+    after = read_position(cursor, CURSOR_INVALID) if cursor is not None else None
+    rows = await CertificateRepository(session).page_of_student(
+        student_no, principal.centre_filter(), after, limit + 1
+    )
+    return page_of(rows, limit, lambda c: position_cursor(c.created_at, c.number))
 
 
 def new_id() -> str:

@@ -16,33 +16,34 @@ from gradops_certificates.domain.replacement import (
     ensure_replaceable,
     ensure_transition,
 )
-from gradops_certificates.models import Certificate, Replacement, outbox
+from gradops_certificates.errors import (
+    ALREADY_REVOKED,
+    CURSOR_INVALID,
+    HQ_ONLY,
+    NOT_VALID,
+    REPLACEMENT_NOT_FOUND,
+)
+from gradops_certificates.models import Certificate, Replacement, StoredFile, outbox
 from gradops_certificates.repository import CertificateRepository
-from gradops_certificates.service.files import store_scan
 from gradops_certificates.service.issuance import certificate_by_number, new_id
+from gradops_certificates.service.pages import Page, page_of
+from gradops_certificates.service.scans import store_scan
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import CertificateReplaced, CertificateRevoked
-from gradops_shared.errors import Conflict, GradOpsError, NotFound
 from gradops_shared.outbox import add_event
+from gradops_shared.paging import position_cursor, read_position
 from gradops_shared.principal import Principal
+from gradops_shared.problems import GradOpsError
 from gradops_shared.workdays import WorkCalendar
-
-
-class HqOnly(GradOpsError):
-    status = 403
-    code = "certificates.hq_only"
-    title = "Forbidden"
-    message_zh = "该操作只能由总部（教务学籍科）办理"
 
 
 def calendar_of(settings: CertificatesSettings) -> WorkCalendar:
     return WorkCalendar.of(settings.holidays, settings.makeup_working_days)
 
 
-def _replacement_not_found(replacement_id: str) -> NotFound:
-    return NotFound(
+def _replacement_not_found(replacement_id: str) -> GradOpsError:
+    return REPLACEMENT_NOT_FOUND(
         f"No replacement application {replacement_id}.",
-        code="certificates.replacement_not_found",
         message_zh="未找到该补办申请",
     )
 
@@ -100,6 +101,25 @@ async def get(
     return replacement
 
 
+async def applications(
+    session: AsyncSession, principal: Principal, state: str | None, cursor: str | None, limit: int
+) -> Page[Replacement]:
+    """Applications the caller may see, oldest first (HQ handles them in order), one cursor page."""
+    after = read_position(cursor, CURSOR_INVALID) if cursor is not None else None
+    rows = await CertificateRepository(session).replacements(
+        state, principal.centre_filter(), limit + 1, after
+    )
+    return page_of(rows, limit, lambda r: position_cursor(r.applied_at, r.id))
+
+
+async def form(session: AsyncSession, replacement_id: str, principal: Principal) -> StoredFile:
+    """The signed application form as uploaded (stored with the application, so always there)."""
+    row = await get(session, replacement_id, principal)
+    stored = await CertificateRepository(session).file(row.form_sha256)
+    assert stored is not None
+    return stored
+
+
 async def verify_by_centre(
     session: AsyncSession,
     replacement_id: str,
@@ -131,7 +151,7 @@ async def decide(
     today: date,
 ) -> tuple[Replacement, Certificate | None]:
     if not principal.is_hq:
-        raise HqOnly("Only HQ (a key not bound to learning centres) decides replacements.")
+        raise HQ_ONLY("Only HQ (a key not bound to learning centres) decides replacements.")
     replacement = await get(session, replacement_id, principal, for_update=True)
     ensure_transition(replacement.state, "approved" if approve else "rejected")
     replacement.decided_at = datetime.now(UTC)
@@ -145,9 +165,8 @@ async def decide(
     original = await repo.by_number(replacement.original_number, for_update=True)
     assert original is not None
     if original.status != "valid":
-        raise Conflict(
+        raise NOT_VALID(
             f"Certificate {original.number} is {original.status}.",
-            code="certificates.not_valid",
             message_zh="原证书已被替换或撤销",
         )
     level_code = domain.level_code(original.level)
@@ -195,12 +214,11 @@ async def revoke(session: AsyncSession, number: str, reason: str, principal: Pri
     """学历撤销 is final. It covers the certificate and the other half of its replacement pair (the
     学历 is revoked, not one paper); a degree certificate is revoked on its own."""
     if not principal.is_hq:
-        raise HqOnly("Only HQ (a key not bound to learning centres) revokes certificates.")
+        raise HQ_ONLY("Only HQ (a key not bound to learning centres) revokes certificates.")
     certificate = await certificate_by_number(session, number, principal, for_update=True)
     if certificate.status == "revoked":
-        raise Conflict(
+        raise ALREADY_REVOKED(
             f"Certificate {certificate.number} is already revoked; revocation is final.",
-            code="certificates.already_revoked",
             message_zh="该证书已撤销，撤销不可逆",
         )
     repo = CertificateRepository(session)

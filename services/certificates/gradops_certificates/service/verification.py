@@ -13,15 +13,27 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_certificates import domain
 from gradops_certificates.domain.verification import VerificationResult, mask_name, names_match, result_of
+from gradops_certificates.errors import (
+    CURSOR_INVALID,
+    HQ_ONLY,
+    REVOKED,
+    SHARE_CODE_EXPIRED,
+    SHARE_CODE_INVALID,
+    SHARE_CODE_REVOKED,
+    SHARE_CODE_VALIDITY,
+)
 from gradops_certificates.models import Certificate, ShareCode, VerificationLookup, outbox
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.service.clock import china_today
 from gradops_certificates.service.issuance import certificate_by_number
+from gradops_certificates.service.pages import Page, page_of
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import VerificationPerformed
-from gradops_shared.errors import Conflict, InvalidInput, NotFound
+from gradops_shared.db import Database
 from gradops_shared.outbox import add_event
+from gradops_shared.paging import key_cursor, read_int
 from gradops_shared.principal import Principal
+from gradops_shared.problems import GradOpsError, InvalidInput, NotFound
 
 # Crockford-like alphabet: no 0/O, 1/I/L to misread when a code is typed from paper.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -158,17 +170,16 @@ async def verify_number(
     return Verification(result, parsed.number, shown)
 
 
-def _code_invalid() -> NotFound:
-    return NotFound(
+def _code_invalid() -> GradOpsError:
+    return SHARE_CODE_INVALID(
         "No valid share code with this value (unknown, expired or revoked).",
-        code="certificates.share_code_invalid",
         message_zh="验证码无效（不存在、已过期或已撤销）",
     )
 
 
 async def verify_code(
     session: AsyncSession, code: str, caller: Caller, settings: CertificatesSettings
-) -> Verification | NotFound:
+) -> Verification | GradOpsError:
     """An unknown, expired or revoked code gets one answer (404, returned to be raised after the
     lookup is logged)."""
     code = code.strip().upper()
@@ -195,11 +206,50 @@ async def verify_code(
     return Verification(result, share.number, described[0])
 
 
+# The public lookups commit their own transaction, not the edge's: a refused lookup (a malformed
+# number, an invalid share code) is answered with an error, and the error must not roll back the
+# log entry that records it. So the log commits first, then the refusal is raised.
+
+
+async def verify_number_logged(
+    db: Database, raw_number: str, name: str, caller: Caller, settings: CertificatesSettings
+) -> Verification:
+    async with db.transaction() as session:
+        found = await verify_number(session, raw_number, name, caller, settings)
+    if isinstance(found, GradOpsError):
+        raise found
+    return found
+
+
+async def verify_code_logged(
+    db: Database, code: str, caller: Caller, settings: CertificatesSettings
+) -> Verification:
+    async with db.transaction() as session:
+        found = await verify_code(session, code, caller, settings)
+    if isinstance(found, GradOpsError):
+        raise found
+    return found
+
+
+async def lookups(
+    session: AsyncSession, principal: Principal, cursor: str | None, limit: int
+) -> Page[VerificationLookup]:
+    """The public verification log, newest first (HQ only: it holds the verifiers' addresses)."""
+    if not principal.is_hq:
+        raise HQ_ONLY("The verification log is HQ's (it holds the verifiers' addresses).")
+    before = read_int(cursor, CURSOR_INVALID) if cursor is not None else None
+    rows = await CertificateRepository(session).lookups(limit + 1, before)
+    return page_of(rows, limit, lambda row: key_cursor(row.id))
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
 def _bounded_days(days: int, settings: CertificatesSettings) -> int:
     if not 1 <= days <= settings.share_code_max_days:
-        raise InvalidInput(
+        raise SHARE_CODE_VALIDITY(
             f"valid_days must be between 1 and {settings.share_code_max_days}.",
-            code="certificates.share_code_validity",
             message_zh=f"验证码有效期应为 1 至 {settings.share_code_max_days} 天",
         )
     return days
@@ -210,12 +260,10 @@ async def create_share_code(
 ) -> ShareCode:
     certificate = await certificate_by_number(session, number, principal)
     if certificate.status == "revoked":
-        raise Conflict(
-            "A revoked certificate cannot be shared.", code="certificates.revoked", message_zh="该证书已撤销"
-        )
+        raise REVOKED("A revoked certificate cannot be shared.", message_zh="该证书已撤销")
     now = datetime.now(UTC)
     share = ShareCode(
-        code="".join(secrets.choice(_CODE_ALPHABET) for _ in range(CODE_LENGTH)),
+        code=_new_code(),
         number=certificate.number,
         created_by=principal.subject,
         created_at=now,
@@ -244,13 +292,10 @@ async def extend_share_code(
     share = await owned_share_code(session, code, principal)
     now = datetime.now(UTC)
     if share.revoked_at is not None:
-        raise Conflict(
-            "The share code was revoked.", code="certificates.share_code_revoked", message_zh="验证码已撤销"
-        )
+        raise SHARE_CODE_REVOKED("The share code was revoked.", message_zh="验证码已撤销")
     if share.expires_at <= now:
-        raise Conflict(
+        raise SHARE_CODE_EXPIRED(
             "The share code has expired; create a new one.",
-            code="certificates.share_code_expired",
             message_zh="验证码已过期，请重新生成",
         )
     share.expires_at = min(
@@ -278,3 +323,11 @@ def qr_png(url: str) -> bytes:
     buffer = io.BytesIO()
     segno.make(url, error="m").save(buffer, kind="png", scale=6, border=4)
     return buffer.getvalue()
+
+
+async def share_code_qr(
+    session: AsyncSession, code: str, principal: Principal, settings: CertificatesSettings
+) -> bytes:
+    """The QR image of a share code the caller may see."""
+    share = await owned_share_code(session, code, principal)
+    return qr_png(verification_url(settings, share.code))

@@ -13,9 +13,9 @@ from gradops_certificates.domain.distribution import (
     apply_event,
     overdue_stage,
 )
-from gradops_certificates.domain.files import scan_content_type
 from gradops_certificates.domain.replacement import ensure_replaceable, ensure_transition
 from gradops_certificates.domain.verification import mask_name, names_match
+from gradops_certificates.service.scans import scan_media_type
 from gradops_shared.errors import Conflict, GradOpsError, InvalidInput
 from gradops_shared.workdays import WorkCalendar
 
@@ -163,10 +163,14 @@ def test_names_match_ignores_spacing_and_width_but_not_the_name() -> None:
 
 
 def test_scans_are_told_by_their_magic_bytes() -> None:
-    assert scan_content_type(b"%PDF-1.7 ...", "receipt") == "application/pdf"
-    assert scan_content_type(b"\xff\xd8\xff\xe0 jpeg", "receipt") == "image/jpeg"
-    assert scan_content_type(b"\x89PNG\r\n\x1a\n...", "receipt") == "image/png"
+    assert scan_media_type(b"%PDF-1.7 ...", "receipt") == "application/pdf"
+    assert scan_media_type(b"\xff\xd8\xff\xe0 jpeg", "receipt") == "image/jpeg"
+    assert scan_media_type(b"\x89PNG\r\n\x1a\n...", "receipt") == "image/png"
     for bad, status in ((b"", 422), (b"GIF89a", 415), (b"%PDF" + b"0" * (10 * 1024 * 1024), 413)):
         with pytest.raises(GradOpsError) as refused:
-            scan_content_type(bad, "receipt")
+            scan_media_type(bad, "receipt")
         assert refused.value.status == status
+    # A zip is a format the shared sniffer knows, but not a scan.
+    with pytest.raises(GradOpsError) as refused:
+        scan_media_type(b"PK\x03\x04 zip", "receipt")
+    assert refused.value.code == "certificates.scan_format"

@@ -13,6 +13,7 @@ from gradops_certificates.service import issue_for_audit
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.contracts import AuditPassed, EventEnvelope
 from gradops_shared.db import Database
+from tests.certificates.integration.years import unique_year
 from tests.factories import student_no
 
 
@@ -29,7 +30,7 @@ def passed(number: str, year: int) -> AuditPassed:
 
 async def test_concurrent_issuers_get_unique_gapless_serials(postgres_url: str) -> None:
     # A year of its own, so other tests' certificates do not share the counter.
-    year = 2100 + uuid.uuid4().int % 800
+    year = unique_year()
     settings = CertificatesSettings(database_url=postgres_url, school_code="51357", education_type_code="5")
     db = Database(postgres_url, "certificates")
     students = [student_no() for _ in range(40)]
@@ -60,7 +61,7 @@ async def test_concurrent_issuers_get_unique_gapless_serials(postgres_url: str) 
 async def test_spring_and_autumn_batches_of_a_year_share_one_gapless_series(postgres_url: str) -> None:
     """Yunkai's December and March batches both graduate on 31 January: one year, one counter, so
     their numbers never collide; issuers in separate engines stand for separate consumer processes."""
-    year = 2100 + uuid.uuid4().int % 800
+    year = unique_year()
     settings = CertificatesSettings(database_url=postgres_url, school_code="51357", education_type_code="5")
     engines = [Database(postgres_url, "certificates") for _ in range(3)]
     batches = [f"{year - 1}12", f"{year}03"]
@@ -84,7 +85,7 @@ async def test_spring_and_autumn_batches_of_a_year_share_one_gapless_series(post
 
 
 async def test_a_granted_degree_gets_its_own_16_digit_certificate_once(postgres_url: str) -> None:
-    year = 2100 + uuid.uuid4().int % 800
+    year = unique_year()
     settings = CertificatesSettings(database_url=postgres_url)
     db = Database(postgres_url, "certificates")
     number = student_no()

@@ -10,10 +10,10 @@ import httpx
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from gradops_certificates import documents
-from gradops_certificates.domain.documents import StudentFacts, chsi_row, proof_paragraphs, study_start
+from gradops_certificates import rendering
+from gradops_certificates.domain.printout_text import StudentFacts, chsi_row, proof_paragraphs, study_start
 from gradops_certificates.models import Certificate
-from gradops_certificates.service.documents import DocumentSubject, fetch_photo, registration_form
+from gradops_certificates.service.printouts import DocumentSubject, fetch_photo, registration_form
 from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.principal import PRINCIPAL_HEADER, Principal, verify_principal
 from tests.factories import jpeg
@@ -44,7 +44,7 @@ def images_in(pdf: bytes) -> int:
 
 
 def form(photo: bytes | None) -> bytes:
-    return documents.registration_form_pdf(
+    return rendering.registration_form_pdf(
         FACTS,
         certificate_number="513575202701000001"[:10] + "06000001",
         school_name="云南开放大学",
@@ -101,7 +101,7 @@ def test_proof_carries_the_wording_of_the_domain() -> None:
         number="51357B202606000001",
         issued_on=date(2026, 11, 23),
     )
-    text = text_of(documents.proof_pdf(paragraphs))
+    text = text_of(rendering.proof_pdf(paragraphs))
     for expected in (
         "毕业证明书",
         "补证号：51357B202606000001",
@@ -168,12 +168,12 @@ def test_exports_open_in_excel_with_chinese_and_numbers_as_text() -> None:
         school_name="云南开放大学",
         principal_name="李校长",
     )
-    data = documents.chsi_csv([row])
+    data = rendering.chsi_csv([row])
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("学号,考生号,姓名,性别,出生日期,照片,入学日期,毕业日期,专业,层次,学制")
     assert "513575202306000001" in lines[1]
-    sheet = load_workbook(io.BytesIO(documents.chsi_xlsx([row], "202307"))).active
+    sheet = load_workbook(io.BytesIO(rendering.chsi_xlsx([row], "202307"))).active
     assert sheet is not None and sheet.title == "学历注册202307"
     values = [cell.value for cell in sheet[2]]
     assert "513575202306000001" in values and "张三" in values  # stored as text, not 5.13e17

@@ -20,6 +20,7 @@ from gradops_shared.bus import KafkaBus
 from gradops_shared.contracts import AuditPassed
 from gradops_shared.db import Database
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
+from tests.certificates.integration.years import unique_year
 from tests.factories import student_no
 from tests.integration.kafka_tools import eventually, produce, read_topic
 from tests.shared.integration.test_inbox import consume_until
@@ -61,7 +62,7 @@ def encoded(event: AuditPassed) -> tuple[str, bytes]:
 async def test_a_failing_run_is_replayed_one_by_one_and_only_bad_events_are_dead_lettered(
     runtime: Runtime, postgres_url: str, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    year = 2100 + uuid.uuid4().int % 800
+    year = unique_year()
     settings = CertificatesSettings(
         database_url=postgres_url,
         kafka_bootstrap=kafka_bootstrap,
@@ -109,7 +110,7 @@ async def test_a_failing_run_is_replayed_one_by_one_and_only_bad_events_are_dead
 async def test_three_batched_consumers_of_one_group_issue_gapless_serials(
     postgres_url: str, kafka_bootstrap: str, topic_prefix: str
 ) -> None:
-    year = 2100 + uuid.uuid4().int % 800
+    year = unique_year()
     settings = CertificatesSettings(
         database_url=postgres_url, kafka_bootstrap=kafka_bootstrap, topic_prefix=topic_prefix
     )

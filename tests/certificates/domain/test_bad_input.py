@@ -14,17 +14,19 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from gradops_certificates import documents
-from gradops_certificates.api.common import cursor_int, cursor_time, read_cursor
+from gradops_certificates import rendering
 from gradops_certificates.domain.distribution import DistributionStatus, apply_event, ensure_not_future
-from gradops_certificates.domain.documents import chsi_row
+from gradops_certificates.domain.printout_text import chsi_row
 from gradops_certificates.domain.verification import result_of
-from gradops_certificates.service.documents import fetch_photo
+from gradops_certificates.errors import CURSOR_INVALID
+from gradops_certificates.service.distribution import read_overdue_cursor
+from gradops_certificates.service.printouts import fetch_photo
 from gradops_shared.errors import InvalidInput
+from gradops_shared.paging import read_int, read_position
 from gradops_shared.principal import Principal
 from gradops_shared.text import encode_cursor
+from tests.certificates.domain.test_printouts import FACTS, images_in, text_of
 from tests.factories import jpeg
-from tests.unit.test_certificate_documents import FACTS, images_in, text_of
 
 CALLER = Principal(subject="hq", scopes=frozenset({"photos:read"}))
 
@@ -81,14 +83,14 @@ def hostile_row() -> dict[str, str]:
 
 def test_the_chsi_export_shows_formulas_as_text_and_drops_control_characters() -> None:
     row = hostile_row()
-    [header, cells] = list(csv.reader(io.StringIO(documents.chsi_csv([row]).decode("utf-8-sig"))))
+    [header, cells] = list(csv.reader(io.StringIO(rendering.chsi_csv([row]).decode("utf-8-sig"))))
     by_name = dict(zip(header, cells, strict=True))
     assert by_name["姓名"] == '\'=HYPERLINK("http://evil.example","点我")'
     assert by_name["专业"] == "'+机电一体化" and by_name["考生号"] == "'@SUM(1)"
     assert by_name["校长姓名"] == "'-李校长"
     assert by_name["证书编号"] == "513575202306000001"  # data stays data
 
-    sheet = load_workbook(io.BytesIO(documents.chsi_xlsx([row], "202307"))).active
+    sheet = load_workbook(io.BytesIO(rendering.chsi_xlsx([row], "202307"))).active
     assert sheet is not None
     names = [cell.value for cell in sheet[1]]
     values = {names[i]: cell for i, cell in enumerate(sheet[2])}
@@ -98,7 +100,7 @@ def test_the_chsi_export_shows_formulas_as_text_and_drops_control_characters() -
 
 def test_pdfs_print_text_with_control_characters_instead_of_failing() -> None:
     facts = replace(FACTS, name="张\x1b三\x00", major="机电\u2028一体化")
-    pdf = documents.registration_form_pdf(
+    pdf = rendering.registration_form_pdf(
         facts,
         certificate_number="513575202306000001",
         school_name="云南开放大学",
@@ -108,7 +110,7 @@ def test_pdfs_print_text_with_control_characters_instead_of_failing() -> None:
         photo=None,
     )
     assert "张三" in text_of(pdf) and "机电一体化" in text_of(pdf) and images_in(pdf) == 0
-    proof = documents.proof_pdf(["补证号：X", "学生张\x07三", "a", "b", "c"])
+    proof = rendering.proof_pdf(["补证号：X", "学生张\x07三", "a", "b", "c"])
     assert "学生张三" in text_of(proof)
 
 
@@ -162,15 +164,23 @@ def test_the_chsi_check_cannot_come_before_the_handover() -> None:
     ["é", "%%%", "not base64!", encode_cursor("x\x00y"), "A" * 600, encode_cursor("2026-01-01"), ""],
 )
 def test_a_cursor_this_api_did_not_issue_is_a_422(cursor: str) -> None:
-    for read in (cursor_int, cursor_time):
+    readers = (
+        lambda c: read_int(c, CURSOR_INVALID),
+        lambda c: read_position(c, CURSOR_INVALID),
+        read_overdue_cursor,
+    )
+    for read in readers:
         with pytest.raises(InvalidInput) as refused:
             read(cursor)
         assert refused.value.code == "certificates.cursor_invalid" and refused.value.status == 422
 
 
 def test_cursors_read_back_what_they_name() -> None:
-    assert cursor_int(encode_cursor("42")) == 42
-    moment = cursor_time(encode_cursor("2026-12-03T10:00:00+00:00|abc"))
-    assert moment is not None and moment[1] == "abc" and moment[0].tzinfo is not None
-    assert read_cursor(encode_cursor("|5135701"), 2) == ["", "5135701"]
-    assert cursor_int(None) is None and cursor_time(None) is None
+    assert read_int(encode_cursor("42"), CURSOR_INVALID) == 42
+    moment = read_position(encode_cursor("2026-12-03T10:00:00+00:00|abc"), CURSOR_INVALID)
+    assert moment[1] == "abc" and moment[0].tzinfo is not None
+    assert read_overdue_cursor(encode_cursor("|5135701000000000001")) == ("", "5135701000000000001")
+    assert read_overdue_cursor(encode_cursor("5135701|5135701000000000001")) == (
+        "5135701",
+        "5135701000000000001",
+    )

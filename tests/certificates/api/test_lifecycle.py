@@ -15,7 +15,14 @@ from openpyxl import load_workbook
 from sqlalchemy import update
 
 from gradops_certificates.models import Replacement, ShareCode
-from tests.e2e.certificate_suite import PDF_BYTES, Suite, backdate, certificate_suite, graduate, pdf_text
+from tests.certificates.api.certificate_suite import (
+    PDF_BYTES,
+    Suite,
+    backdate,
+    certificate_suite,
+    graduate,
+    pdf_text,
+)
 from tests.e2e.slice import assert_problem
 from tests.factories import png
 

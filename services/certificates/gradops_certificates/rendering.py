@@ -22,7 +22,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen.canvas import Canvas
 
-from gradops_certificates.domain.documents import (
+from gradops_certificates.domain.printout_text import (
     CHSI_COLUMNS,
     GENDER_ZH,
     LEVEL_ZH,

@@ -1,25 +1,28 @@
-"""The documents: CHSI registration export per batch, 毕业生登记表 and 毕业证明书 PDFs."""
+"""The printouts: the CHSI registration export per batch (CSV/XLSX), the 毕业生登记表 and the 毕业证明书
+(PDF)."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
 from dataclasses import dataclass
+from typing import Literal
 
 import httpx
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradops_certificates import documents
-from gradops_certificates.domain.documents import StudentFacts, chsi_row, proof_paragraphs
+from gradops_certificates import rendering
+from gradops_certificates.domain.printout_text import StudentFacts, chsi_row, proof_paragraphs
 from gradops_certificates.domain.replacement import REASON_ZH
+from gradops_certificates.errors import NOT_A_REPLACEMENT, PRINCIPAL_NAME_MISSING, STUDENT_RECORD_MISSING
 from gradops_certificates.models import Certificate, StudentProjection
 from gradops_certificates.repository import CertificateRepository
 from gradops_certificates.service.issuance import certificate_by_number
 from gradops_certificates.settings import CertificatesSettings
-from gradops_shared.errors import Conflict
+from gradops_shared.db import Database
 from gradops_shared.logging import current_request_id
-from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
+from gradops_shared.principal import PRINCIPAL_HEADER, Principal, on_behalf_of, sign_principal
 
 log = structlog.get_logger(__name__)
 
@@ -46,10 +49,9 @@ def facts_of(student: StudentProjection | None, student_no: str) -> StudentFacts
 
 def _principal_name(settings: CertificatesSettings) -> str:
     if not settings.principal_name.strip():
-        raise Conflict(
+        raise PRINCIPAL_NAME_MISSING(
             "Set GRADOPS_CERTIFICATES_PRINCIPAL_NAME: the principal's name is a required field of the "
             "registration and is printed on the 毕业证明书.",
-            code="certificates.principal_name_missing",
             message_zh="尚未配置校长姓名（学历注册必填项）",
         )
     return settings.principal_name
@@ -84,6 +86,33 @@ async def chsi_export_rows(
     ]
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class ChsiExport:
+    content: bytes
+    media_type: str
+    rows: int
+    incomplete: int  # rows missing a field the registration requires
+
+
+async def chsi_export(
+    session: AsyncSession,
+    batch_code: str,
+    principal: Principal,
+    centres: list[str] | None,
+    settings: CertificatesSettings,
+    format: Literal["csv", "xlsx"],
+) -> ChsiExport:
+    """The batch's registration export for CHSI (学历电子注册)."""
+    rows = await chsi_export_rows(session, batch_code, principal, centres, settings)
+    incomplete = sum(1 for row in rows if row["missing"])
+    if format == "csv":
+        return ChsiExport(rendering.chsi_csv(rows), "text/csv; charset=utf-8", len(rows), incomplete)
+    return ChsiExport(rendering.chsi_xlsx(rows, batch_code), XLSX, len(rows), incomplete)
+
+
 @dataclass(frozen=True)
 class DocumentSubject:
     certificate: Certificate
@@ -96,9 +125,8 @@ async def document_subject(session: AsyncSession, number: str, principal: Princi
         await CertificateRepository(session).student(certificate.student_no), certificate.student_no
     )
     if facts is None:
-        raise Conflict(
+        raise STUDENT_RECORD_MISSING(
             f"The record of student {certificate.student_no} has not reached the certificates service yet.",
-            code="certificates.student_record_missing",
             message_zh="尚未收到该学生的学籍信息，暂时无法生成文书",
         )
     return DocumentSubject(certificate, facts)
@@ -161,7 +189,7 @@ def registration_form(
     certificate = subject.certificate
 
     def render(with_photo: bytes | None) -> bytes:
-        return documents.registration_form_pdf(
+        return rendering.registration_form_pdf(
             subject.facts,
             certificate_number=certificate.number,
             school_name=settings.school_name,
@@ -184,9 +212,8 @@ def registration_form(
 async def proof(session: AsyncSession, subject: DocumentSubject, settings: CertificatesSettings) -> bytes:
     certificate = subject.certificate
     if certificate.kind != "replacement" or certificate.original_number is None:
-        raise Conflict(
+        raise NOT_A_REPLACEMENT(
             f"{certificate.number} is not a 毕业证明书; only an approved replacement has one.",
-            code="certificates.not_a_replacement",
             message_zh="该编号不是毕业证明书（补证号）",
         )
     replacement = await CertificateRepository(session).replacement_issuing(certificate.number)
@@ -202,4 +229,44 @@ async def proof(session: AsyncSession, subject: DocumentSubject, settings: Certi
         number=certificate.number,
         issued_on=certificate.issue_date,
     )
-    return documents.proof_pdf(paragraphs)
+    return rendering.proof_pdf(paragraphs)
+
+
+async def proof_for(
+    session: AsyncSession, number: str, principal: Principal, settings: CertificatesSettings
+) -> tuple[str, bytes]:
+    """The 毕业证明书 of an approved replacement: its 补证号 and the PDF."""
+    subject = await document_subject(session, number, principal)
+    return subject.certificate.number, await proof(session, subject, settings)
+
+
+@dataclass(frozen=True)
+class RegistrationForm:
+    number: str
+    pdf: bytes
+    photo: str  # "included", or "missing; <reason>"
+
+
+async def registration_form_for(
+    db: Database,
+    photo_service: httpx.AsyncClient,
+    number: str,
+    principal: Principal,
+    settings: CertificatesSettings,
+) -> RegistrationForm:
+    """毕业生登记表 with the approved graduation photo. Takes the database, not a session: the photo
+    is fetched from the photo service after the short read, never while a transaction is open (on
+    SQLite every transaction holds the write lock)."""
+    async with db.session() as session:
+        subject = await document_subject(session, number, principal)
+    photo, reason = await fetch_photo(
+        photo_service,
+        subject.facts.photo_submission_id,
+        on_behalf_of(principal, "certificates", ["photos:read"]),
+        settings.principal_secret.get_secret_value(),
+        subject.facts.photo_sha256,
+    )
+    pdf, photo_header = registration_form(subject, photo, reason, settings)
+    if photo_header != "included":
+        log.warning("registration_form_without_photo", number=subject.certificate.number, photo=photo_header)
+    return RegistrationForm(subject.certificate.number, pdf, photo_header)

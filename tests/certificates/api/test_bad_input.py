@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from gradops_certificates.models import Certificate
 from gradops_certificates.service.clock import china_today
-from tests.e2e.certificate_suite import PDF_BYTES, Suite, backdate, certificate_suite, graduate
+from tests.certificates.api.certificate_suite import PDF_BYTES, Suite, backdate, certificate_suite, graduate
 from tests.e2e.slice import assert_problem
 from tests.factories import png
 
