@@ -1,9 +1,9 @@
-"""The endpoints the gateway serves itself: API keys (scope `admin`) and webhooks
-(scope `webhooks:manage`). They appear in the merged OpenAPI next to the services' operations."""
+"""The endpoints the gateway serves itself: API keys (scope `admin`). They appear in the merged
+OpenAPI next to the services' operations. (Webhooks and the timeline are the notifications
+service's, routed like every other service's.)"""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -18,14 +18,7 @@ from gradops_gateway.schemas import (
     ApiKeyCreated,
     ApiKeyOut,
     ApiKeyPage,
-    DeliveryDetail,
-    DeliveryPage,
-    WebhookCreate,
-    WebhookCreated,
-    WebhookOut,
-    WebhookPage,
 )
-from gradops_gateway.webhooks import store
 from gradops_shared.db import Database
 from gradops_shared.errors import PROBLEM_RESPONSES, Problem
 from gradops_shared.http import new_app
@@ -49,13 +42,6 @@ IdempotencyKey = Annotated[
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
 Cursor = Annotated[str | None, Query(description="`next_cursor` of the previous page.")]
 Admin = Annotated[Principal, gateway_requires("admin")]
-Manager = Annotated[Principal, gateway_requires("webhooks:manage")]
-HookCursor = Annotated[
-    str | None, Query(pattern="^wh_[0-9a-f]{20}$", description="`next_cursor` of the previous page.")
-]
-DeliveryCursor = Annotated[
-    str | None, Query(pattern="^dl_[0-9a-f]{20}$", description="`next_cursor` of the previous page.")
-]
 
 
 def _db(request: Request) -> Database:
@@ -120,109 +106,8 @@ def keys_router() -> APIRouter:
     return router
 
 
-def webhooks_router() -> APIRouter:
-    router = APIRouter(prefix="/api/v1/webhooks", tags=["gateway"], responses=RESPONSES)
-
-    def window(request: Request) -> timedelta:
-        return timedelta(hours=request.app.state.settings.webhook_retry_hours)
-
-    @router.post("", status_code=201, response_model=WebhookCreated)
-    async def create_webhook(
-        body: WebhookCreate, request: Request, principal: Manager, idempotency_key: IdempotencyKey = None
-    ) -> Response:
-        """Registers a URL for event types. A key bound to centres gets only its centres' students'
-        events. The signing secret is in the answer and only there."""
-
-        await store.check_target(request.app.state, str(body.url))
-
-        async def create() -> Response:
-            async with _db(request).transaction() as session:
-                created = await store.create_subscription(
-                    session,
-                    principal,
-                    url=str(body.url),
-                    event_types=body.event_types,
-                    description=body.description,
-                )
-            return _json(WebhookCreated, created, 201)
-
-        return await idempotent(request, principal, create)
-
-    @router.get("", response_model=WebhookPage)
-    async def list_webhooks(
-        request: Request, principal: Manager, limit: Limit = 100, cursor: HookCursor = None
-    ) -> dict[str, Any]:
-        async with _db(request).session() as session:
-            return _page(await store.list_subscriptions(session, principal, limit=limit, after=cursor), limit)
-
-    @router.get("/{webhook_id}", response_model=WebhookOut)
-    async def get_webhook(webhook_id: str, request: Request, principal: Manager) -> dict[str, Any]:
-        async with _db(request).session() as session:
-            return await store.get_subscription(session, principal, webhook_id)
-
-    @router.delete("/{webhook_id}", status_code=204)
-    async def delete_webhook(webhook_id: str, request: Request, principal: Manager) -> Response:
-        """Stops deliveries; the subscription answers 404 from then on, its delivery log stays readable."""
-        async with _db(request).transaction() as session:
-            await store.deactivate_subscription(session, principal, webhook_id)
-        return Response(status_code=204)
-
-    @router.get("/{webhook_id}/deliveries", response_model=DeliveryPage)
-    async def list_webhook_deliveries(
-        webhook_id: str,
-        request: Request,
-        principal: Manager,
-        status: Annotated[str | None, Query(pattern="^(pending|delivered|failed)$")] = None,
-        limit: Limit = 100,
-        cursor: DeliveryCursor = None,
-    ) -> dict[str, Any]:
-        async with _db(request).session() as session:
-            items = await store.list_deliveries(
-                session, principal, webhook_id, status=status, limit=limit, after=cursor
-            )
-        return _page(items, limit)
-
-    @router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetail)
-    async def get_webhook_delivery(
-        webhook_id: str, delivery_id: str, request: Request, principal: Manager
-    ) -> dict[str, Any]:
-        """The delivery with every attempt: when, HTTP status or error, duration."""
-        async with _db(request).session() as session:
-            return await store.get_delivery(session, principal, webhook_id, delivery_id)
-
-    @router.post(
-        "/{webhook_id}/deliveries/{delivery_id}/replay", status_code=202, response_model=DeliveryDetail
-    )
-    async def replay_webhook_delivery(
-        webhook_id: str,
-        delivery_id: str,
-        request: Request,
-        principal: Manager,
-        idempotency_key: IdempotencyKey = None,
-    ) -> Response:
-        """Sends it again now (delivered or failed alike), with a fresh retry window."""
-
-        async def replay() -> Response:
-            async with _db(request).transaction() as session:
-                detail = await store.replay_delivery(
-                    session, principal, webhook_id, delivery_id, window(request)
-                )
-            wake = getattr(request.app.state, "wake_webhooks", None)
-            if wake is not None:
-                wake()
-            return _json(DeliveryDetail, detail, 202)
-
-        return await idempotent(request, principal, replay)
-
-    return router
-
-
 def gateway_openapi() -> dict[str, Any]:
     """The OpenAPI of the gateway's own operations (merged with the services' for partners)."""
-    from gradops_gateway.timeline.api import timeline_router
-
     app = new_app(title="GradOps gateway", description="API keys, webhooks, timeline", docs=False)
     app.include_router(keys_router())
-    app.include_router(webhooks_router())
-    app.include_router(timeline_router())
     return app.openapi()

@@ -1,5 +1,6 @@
-"""The gateway app: authenticates, limits and routes `/api/v1/...` to the owning service, serves
-its own endpoints (API keys, webhooks, the student timeline) and the merged docs offline."""
+"""The gateway app: authenticates, limits and routes `/api/v1/...` to the owning service (webhooks
+and the student timeline included: the notifications service's), serves its own endpoints (API
+keys) and the merged docs offline."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gradops_gateway.api import gateway_openapi, keys_router, webhooks_router
+from gradops_gateway.api import gateway_openapi, keys_router
 from gradops_gateway.auth import DatabaseKeyStore, KeyStore, ensure_bootstrap_key
 from gradops_gateway.edges import NoStoreMiddleware, TrustedProxyMiddleware, parse_networks
 from gradops_gateway.gate import Gate, Refused
@@ -28,11 +29,7 @@ from gradops_gateway.openapi import GATEWAY, load_specs, merge_specs
 from gradops_gateway.proxy import Upstream, forward
 from gradops_gateway.routing import RouteTable
 from gradops_gateway.settings import GatewaySettings
-from gradops_gateway.timeline.api import timeline_router
 from gradops_gateway.upstream import LeanHTTPTransport
-from gradops_gateway.webhooks.targets import guard_of
-from gradops_gateway.webhooks.worker import WebhookWorker
-from gradops_shared.bus import EventBus
 from gradops_shared.db import Database
 from gradops_shared.errors import problem_response
 from gradops_shared.http import health_router, new_app
@@ -53,11 +50,9 @@ def create_app(
     transports: dict[str, httpx.AsyncBaseTransport] | None = None,
     extra_lifespan: Lifespan | None = None,
     key_store: KeyStore | None = None,
-    bus: EventBus | None = None,
 ) -> FastAPI:
     """`specs` and `transports` let the embedded default hand over live specs and in-process
-    transports; the stack gateway reads the committed specs and speaks HTTP. `bus` is needed when
-    the webhook worker runs in-process (`webhooks_in_process`)."""
+    transports; the stack gateway reads the committed specs and speaks HTTP."""
     settings = settings or GatewaySettings()
     service_specs = specs if specs is not None else load_specs(settings.openapi_dir)
     own_spec = gateway_openapi()
@@ -100,13 +95,6 @@ def create_app(
                 await ensure_bootstrap_key(db, settings.bootstrap_api_key)
             if extra_lifespan is not None:
                 await stack.enter_async_context(extra_lifespan(app))
-            if settings.webhooks_in_process:
-                if bus is None:
-                    raise ValueError("webhooks_in_process needs the event bus")
-                worker = WebhookWorker(db, bus, settings, guard_of(app.state))
-                await worker.start()
-                stack.push_async_callback(worker.stop)
-                app.state.wake_webhooks = worker.dispatcher.wake
             purger = asyncio.create_task(_purge_idempotency_records(idempotency))
             stack.callback(purger.cancel)
             if isinstance(keys, DatabaseKeyStore):
@@ -142,8 +130,6 @@ def create_app(
     app.include_router(health_router({"database": db.ping, "services": services_ready}))
     # The gateway's own endpoints first: the catch-all below proxies everything else.
     app.include_router(keys_router())
-    app.include_router(webhooks_router())
-    app.include_router(timeline_router())
 
     async def proxy(request: Request) -> Response:
         # The scope's path, not request.url.path: rebuilding a URL drops tabs and line breaks.

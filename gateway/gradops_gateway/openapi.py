@@ -17,7 +17,7 @@ from gradops_gateway.gate import BEARER_SCHEME
 from gradops_shared.errors import document_problems
 from gradops_shared.principal import SCOPES, SECURITY_SCHEME
 
-SERVICES = ("registry", "photo", "audit", "certificates")
+SERVICES = ("registry", "photo", "audit", "certificates", "notifications")
 GATEWAY = "gateway"
 _WRITE_METHODS = ("post", "put")
 _PROBLEM_REF = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}

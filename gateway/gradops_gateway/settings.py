@@ -1,15 +1,14 @@
 """The gateway's settings (`GRADOPS_GATEWAY_<FIELD>`, falling back to `GRADOPS_<FIELD>`).
 
-It subclasses the services' settings because the gateway now has the same plumbing: its own schema
-(`gateway`: API keys, idempotency records, webhooks) and, for the webhook worker, the event bus.
+It subclasses the services' settings because the gateway has the same plumbing: its own schema
+(`gateway`: API keys, idempotency records). The webhook settings moved to the notifications service
+(`GRADOPS_NOTIFICATIONS_WEBHOOK_*`, which still reads the old `GRADOPS_GATEWAY_WEBHOOK_*` names).
 """
 
-import json
 from pathlib import Path
-from typing import Annotated, Any
 
-from pydantic import Field, IPvAnyNetwork, field_validator
-from pydantic_settings import NoDecode, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
 
 from gradops_shared.settings import ServiceSettings
 
@@ -27,6 +26,7 @@ class GatewaySettings(ServiceSettings):
             "photo": "http://127.0.0.1:8102",
             "audit": "http://127.0.0.1:8103",
             "certificates": "http://127.0.0.1:8104",
+            "notifications": "http://127.0.0.1:8105",
         },
         description="Service name -> base URL (JSON in GRADOPS_GATEWAY_SERVICES).",
     )
@@ -73,44 +73,6 @@ class GatewaySettings(ServiceSettings):
         description="Responses up to this size are stored for replay; request bodies beyond it are "
         "spooled to a temporary file while hashed, never held in memory.",
     )
-
-    # --- webhooks
-    webhooks_in_process: bool = Field(
-        False, description="Run the webhook worker inside the gateway (the embedded default does)."
-    )
-    webhook_timeout_seconds: float = Field(10.0, gt=0, le=120, description="Per delivery attempt.")
-    webhook_concurrency_per_subscription: int = Field(4, ge=1, le=64)
-    webhook_max_in_flight: int = Field(64, ge=1, le=1024)
-    webhook_retry_hours: float = Field(24.0, gt=0, le=24 * 7)
-    webhook_first_retry_seconds: float = Field(10.0, gt=0)
-    webhook_max_backoff_seconds: float = Field(3600.0, gt=0)
-    webhook_poll_seconds: float = Field(1.0, gt=0, le=60)
-    webhook_allow_http: bool = Field(
-        False,
-        description="Accept http:// webhook URLs. Off: https only (the embedded default turns it on).",
-    )
-    webhook_allowed_hosts: Annotated[list[str], NoDecode] = Field(
-        default_factory=list,
-        description="Host names webhooks may target even when they resolve to loopback, private, "
-        "link-local or reserved addresses (comma-separated or a JSON list).",
-    )
-    webhook_allowed_networks: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
-        default_factory=list,
-        description="Networks (CIDR, e.g. 10.20.0.0/16 or 127.0.0.1/32) webhooks may target even "
-        "though they are not public (comma-separated or a JSON list).",
-    )
-
-    @field_validator("webhook_allowed_hosts", "webhook_allowed_networks", mode="before")
-    @classmethod
-    def _comma_separated(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip()
-            return (
-                json.loads(text)
-                if text.startswith("[")
-                else [v.strip() for v in text.split(",") if v.strip()]
-            )
-        return value
 
     @field_validator("trusted_proxies")
     @classmethod

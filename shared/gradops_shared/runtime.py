@@ -248,7 +248,8 @@ class BackgroundWorker:
 async def ensure_worker_topics(
     definition: ServiceDefinition, settings: ServiceSettings, bus: EventBus
 ) -> None:
-    topics = [settings.topic_prefix + TOPICS[definition.name]]
+    own = TOPICS.get(definition.name)  # a service that emits nothing (notifications) has no topic
+    topics = [settings.topic_prefix + own] if own else []
     for topic in consumer_topics(definition, settings):
         topics += [topic, topic + DLT_SUFFIX]
     await bus.ensure_topics(topics)

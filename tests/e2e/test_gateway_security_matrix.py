@@ -486,12 +486,15 @@ async def embedded_target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIter
     overrides: dict[str, object] = {
         "rate_limit_per_second": 1000.0,
         "rate_limit_burst": 2000,
-        "webhook_allowed_networks": ["127.0.0.1/32"],  # the matrix's webhooks point at loopback
     }
     async with embedded_client(
         tmp_path_factory.mktemp("matrix"),
         gateway_overrides=overrides,
-        service_overrides={"certificates": {"principal_name": "李校长"}},
+        service_overrides={
+            "certificates": {"principal_name": "李校长"},
+            # the matrix's webhooks point at loopback
+            "notifications": {"webhook_allowed_networks": ["127.0.0.1/32"]},
+        },
     ) as hq:
         yield await _prepared(Target("embedded", hq))
 

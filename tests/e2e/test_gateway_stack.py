@@ -1,5 +1,6 @@
-"""The gateway's features on the real stack: the webhook worker as its own process consuming
-Kafka, and Idempotency-Key replay of a real write (one event, not two)."""
+"""The gateway's features on the real stack: webhooks routed to the notifications service, whose
+consumer reads Kafka and whose API process dispatches, and Idempotency-Key replay of a real write
+(one event, not two)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import httpx
 import pytest
 
 from gradops_gateway.idempotency import REPLAY_HEADER
-from gradops_gateway.webhooks.signing import SIGNATURE_HEADER, verify
+from gradops_notifications.domain.signing import SIGNATURE_HEADER, verify
 from gradops_suite import stack
 from tests.e2e.gateway_tools import bearer, webhook_receiver
 from tests.factories import ensure_learning_centre, student_no, student_payload
@@ -30,7 +31,7 @@ async def test_the_webhook_process_delivers_signed_events_from_kafka(
     gateway: httpx.AsyncClient, stack_config: stack.StackConfig
 ) -> None:
     states = stack.status(stack_config)
-    assert states["gateway-webhooks"] == "ready"
+    assert states["notifications-api"] == states["notifications-consumer"] == "ready"
     async with webhook_receiver() as receiver:
         hook = (
             await gateway.post(

@@ -28,7 +28,8 @@ async def gateway(stack_config: stack.StackConfig) -> AsyncIterator[httpx.AsyncC
 def test_every_process_answers_its_readiness_check(stack_config: stack.StackConfig) -> None:
     states = stack.status(stack_config)
     assert set(states) == {spec.name for spec in stack.process_specs(stack_config)}
-    assert len(states) == 13  # + the gateway's webhook worker
+    # 5 APIs, 4 relays (notifications emits nothing), 4 consumers (photo consumes nothing), the gateway
+    assert len(states) == 14
     assert all(state == "ready" for state in states.values()), states
 
 

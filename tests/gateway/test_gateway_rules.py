@@ -1,5 +1,5 @@
-"""The gateway's rules without I/O: token buckets, webhook signatures and backoff, the partner
-view of the merged OpenAPI."""
+"""The gateway's rules without I/O: token buckets and the partner view of the merged OpenAPI.
+(Webhook signatures and backoff: tests/notifications/domain/test_signing.py.)"""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any
 
 from gradops_gateway.openapi import merge_specs
 from gradops_gateway.ratelimit import TokenBuckets, retry_after_header
-from gradops_gateway.webhooks.signing import backoff_seconds, signature, verify
 
 
 class Clock:
@@ -40,23 +39,6 @@ def test_full_buckets_are_forgotten_when_the_table_is_full() -> None:
     clock.now += 10
     buckets.take("d")
     assert set(buckets._buckets) == {"d"}
-
-
-def test_a_signature_covers_timestamp_and_body_and_ages() -> None:
-    header = signature("whsec_s", 1_700_000_000, b'{"a":1}')
-    assert header.startswith("t=1700000000,v1=")
-    assert verify("whsec_s", header, b'{"a":1}', now=1_700_000_010)
-    assert not verify("whsec_s", header, b'{"a":2}', now=1_700_000_010)
-    assert not verify("whsec_x", header, b'{"a":1}', now=1_700_000_010)
-    assert not verify("whsec_s", header, b'{"a":1}', now=1_700_000_400)  # too old: a replay
-    forged_time = header.replace("t=1700000000", "t=1700000300")
-    assert not verify("whsec_s", forged_time, b'{"a":1}', now=1_700_000_300)
-    assert not verify("whsec_s", "garbage", b"")
-
-
-def test_backoff_doubles_up_to_the_cap() -> None:
-    assert [backoff_seconds(n, 10, 3600) for n in range(1, 6)] == [10, 20, 40, 80, 160]
-    assert backoff_seconds(20, 10, 3600) == 3600
 
 
 def _spec(**operation: Any) -> dict[str, Any]:

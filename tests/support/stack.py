@@ -35,8 +35,8 @@ async def stack_config(
             # The CHSI registration export needs the principal's name (the matrix exports a batch).
             ("GRADOPS_CERTIFICATES_PRINCIPAL_NAME", "李校长"),
             # The webhook tests' receivers listen on loopback over http: allowed here only.
-            ("GRADOPS_GATEWAY_WEBHOOK_ALLOW_HTTP", "true"),
-            ("GRADOPS_GATEWAY_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
+            ("GRADOPS_NOTIFICATIONS_WEBHOOK_ALLOW_HTTP", "true"),
+            ("GRADOPS_NOTIFICATIONS_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32"),
         ),
     )
     try:

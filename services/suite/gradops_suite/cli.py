@@ -22,7 +22,7 @@ def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
     from gradops_shared.tracing import configure_tracing
     from gradops_suite.catalogue import DEFINITIONS
 
-    process = {"gateway": "gateway", "webhooks": "gateway-webhooks"}.get(role, f"{service}-{role}")
+    process = "gateway" if role == "gateway" else f"{service}-{role}"
     configure_logging(process)
     configure_tracing(process)  # on only if configured
     app: Any
@@ -30,10 +30,6 @@ def _serve(role: str, service: str, port: int, host: str = "127.0.0.1") -> None:
         from gradops_gateway.app import create_app as create_gateway
 
         app = create_gateway()
-    elif role == "webhooks":
-        from gradops_gateway.webhooks.worker import create_webhooks_app
-
-        app = create_webhooks_app()
     else:
         definition = DEFINITIONS[service]
         settings = definition.settings_cls()
@@ -101,8 +97,10 @@ def main(argv: list[str] | None = None) -> None:
     run.add_argument("--data-dir", type=Path, default=Path(".data"))
 
     serve = sub.add_parser("serve", help="one process of the real stack")
-    serve.add_argument("role", choices=["api", "relay", "consumer", "gateway", "webhooks"])
-    serve.add_argument("service", choices=["registry", "photo", "audit", "certificates", "gateway"])
+    serve.add_argument("role", choices=["api", "relay", "consumer", "gateway"])
+    serve.add_argument(
+        "service", choices=["registry", "photo", "audit", "certificates", "notifications", "gateway"]
+    )
     serve.add_argument("--port", type=int, required=True)
     # Loopback by default; a container listens on every interface (the image sets GRADOPS_BIND_HOST).
     serve.add_argument("--host", default=os.environ.get("GRADOPS_BIND_HOST", "127.0.0.1"))

@@ -30,7 +30,7 @@ from gradops_shared.runtime import (
     create_service_app,
 )
 from gradops_shared.settings import ServiceSettings, secrets_unused
-from gradops_suite.catalogue import DEFINITIONS, settings_for
+from gradops_suite.catalogue import DEFINITIONS, emitters, settings_for
 
 
 @dataclass
@@ -40,6 +40,13 @@ class EmbeddedSuite:
     runtimes: dict[str, Runtime]
     bootstrap_api_key: str
     workers: list[BackgroundWorker] = field(default_factory=list)
+
+
+# What the embedded default changes from a service's own defaults.
+EMBEDDED_DEFAULTS: dict[str, dict[str, object]] = {
+    # A laptop demo: http partner URLs are fine (private addresses stay refused).
+    "notifications": {"webhook_allow_http": True},
+}
 
 
 def embedded_settings(data_dir: Path, name: str, **overrides: object) -> ServiceSettings:
@@ -62,7 +69,7 @@ def migrate_embedded(data_dir: Path) -> None:
 
 
 def gateway_database_url(data_dir: Path) -> str:
-    """API keys, idempotency records and webhooks: `gradops keys --data-dir DIR` writes here."""
+    """API keys and idempotency records: `gradops keys --data-dir DIR` writes here."""
     return f"sqlite+aiosqlite:///{data_dir.resolve() / 'gateway.db'}"
 
 
@@ -88,7 +95,11 @@ def build_embedded(
         name: embedded_settings(
             data_dir,
             name,
-            **{"principal_secret": principal_secret, **(service_overrides or {}).get(name, {})},
+            **{
+                "principal_secret": principal_secret,
+                **EMBEDDED_DEFAULTS.get(name, {}),
+                **(service_overrides or {}).get(name, {}),
+            },
         )
         for name in DEFINITIONS
     }
@@ -117,9 +128,12 @@ def build_embedded(
             for app in services.values():
                 await stack.enter_async_context(app.router.lifespan_context(app))
             for name, definition in DEFINITIONS.items():
-                suite.workers.append(
-                    BackgroundWorker(f"{name}-relay", build_relay(definition, settings[name], runtimes[name]))
-                )
+                if name in emitters():
+                    suite.workers.append(
+                        BackgroundWorker(
+                            f"{name}-relay", build_relay(definition, settings[name], runtimes[name])
+                        )
+                    )
                 if definition.handlers is not None:
                     suite.workers.append(
                         BackgroundWorker(
@@ -138,10 +152,6 @@ def build_embedded(
         "database_url": gateway_database_url(data_dir),
         "event_bus": "embedded",
         "embedded_bus_path": str(data_dir / "bus.db"),
-        # One process: the webhook worker runs beside the gateway, on the same event log.
-        "webhooks_in_process": True,
-        # A laptop demo: http partner URLs are fine (private addresses stay refused).
-        "webhook_allow_http": True,
         **(gateway_overrides or {}),
     }
     suite.gateway = create_gateway(
@@ -149,7 +159,6 @@ def build_embedded(
         specs={name: app.openapi() for name, app in services.items()},
         transports=transports,
         extra_lifespan=run_everything,
-        bus=bus,
     )
     return suite
 

@@ -1,5 +1,6 @@
-"""The real topology on one machine: each service API, relay and consumer, and the gateway, each
-its own process, logs under one directory. PostgreSQL and Kafka are started by deploy/stack/*.sh."""
+"""The real topology on one machine: each service API, relay and consumer (the notifications API
+runs the webhook dispatcher; it emits nothing, so it has no relay), and the gateway, each its own
+process, logs under one directory. PostgreSQL and Kafka are started by deploy/stack/*.sh."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from gradops_shared.settings import (
     DEFAULT_POSTGRES_URL,
     ServiceSettings,
 )
-from gradops_suite.catalogue import DEFINITIONS, consumers
+from gradops_suite.catalogue import DEFINITIONS, consumers, emitters
 
 SERVICE_ORDER = list(DEFINITIONS)
 
@@ -83,9 +84,10 @@ def process_specs(config: StackConfig) -> list[ProcessSpec]:
     specs: list[ProcessSpec] = []
     for index, service in enumerate(SERVICE_ORDER):
         specs.append(ProcessSpec(f"{service}-api", ["serve", "api", service], config.base_port + 101 + index))
-        specs.append(
-            ProcessSpec(f"{service}-relay", ["serve", "relay", service], config.base_port + 111 + index)
-        )
+        if service in emitters():
+            specs.append(
+                ProcessSpec(f"{service}-relay", ["serve", "relay", service], config.base_port + 111 + index)
+            )
         if service in consumers():
             specs.append(
                 ProcessSpec(
@@ -93,7 +95,6 @@ def process_specs(config: StackConfig) -> list[ProcessSpec]:
                 )
             )
     specs.append(ProcessSpec("gateway", ["serve", "gateway", "gateway"], config.base_port))
-    specs.append(ProcessSpec("gateway-webhooks", ["serve", "webhooks", "gateway"], config.base_port + 130))
     return specs
 
 

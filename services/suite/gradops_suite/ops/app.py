@@ -36,7 +36,7 @@ from gradops_suite.ops.client import (
 KAFKA_UNREACHABLE = (KafkaError, OSError, TimeoutError)
 PROCESS_COMMANDS = {
     "run": "The whole suite in one process (embedded default).",
-    "serve": "One process of the real stack: serve api|relay|consumer|gateway|webhooks <service> --port N.",
+    "serve": "One process of the real stack: serve api|relay|consumer|gateway <service> --port N.",
     "migrate": "Apply every service's migrations (URL from settings).",
     "stack": "The service processes of the real stack: stack up|down|status.",
     "openapi": "Write (or --check) openapi/*.json and the event schemas.",

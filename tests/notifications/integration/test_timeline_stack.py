@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from gradops_suite import stack
 from gradops_suite.ops.app import app
 from tests.e2e.slice import run_vertical_slice
-from tests.e2e.test_timeline import subsequence, timeline_until
+from tests.notifications.api.test_timeline import subsequence, timeline_until
 
 
 @pytest.fixture

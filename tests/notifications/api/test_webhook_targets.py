@@ -16,7 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gradops_gateway.webhooks.targets import IPAddress, TargetGuard, TargetPolicy
+from gradops_notifications.domain.targets import IPAddress
+from gradops_notifications.service.targets import TargetGuard, TargetPolicy
 from gradops_suite.embedded import build_embedded, migrate_embedded
 from tests.e2e.gateway_tools import Receiver, webhook_receiver
 from tests.e2e.slice import assert_problem
@@ -42,8 +43,10 @@ async def suite_with_dns(
     data_dir: Path, dns: FakeDns, **overrides: object
 ) -> AsyncIterator[httpx.AsyncClient]:
     await asyncio.to_thread(migrate_embedded, data_dir)
-    suite = build_embedded(data_dir, gateway_overrides={"webhook_poll_seconds": 0.1, **overrides})
-    state = suite.gateway.state
+    suite = build_embedded(
+        data_dir, service_overrides={"notifications": {"webhook_poll_seconds": 0.1, **overrides}}
+    )
+    state = suite.services["notifications"].state
     state.webhook_guard = TargetGuard(TargetPolicy.of(state.settings), resolver=dns)
     async with (
         suite.gateway.router.lifespan_context(suite.gateway),

@@ -9,16 +9,9 @@ import socket
 import httpx
 import pytest
 
-from gradops_gateway.settings import GatewaySettings
-from gradops_gateway.webhooks.targets import (
-    IPAddress,
-    PinnedTransport,
-    TargetGuard,
-    TargetPolicy,
-    TargetRefused,
-    forbidden_reason,
-    parse_address,
-)
+from gradops_notifications.domain.targets import IPAddress, TargetRefused, forbidden_reason, parse_address
+from gradops_notifications.service.targets import PinnedTransport, TargetGuard, TargetPolicy
+from gradops_notifications.settings import NotificationsSettings
 
 FORBIDDEN = {
     # loopback, in every family and tunnel
@@ -91,11 +84,11 @@ def test_a_url_host_or_resolver_answer_is_read_as_the_address_it_names() -> None
 
 
 def policy(**kwargs: object) -> TargetPolicy:
-    return TargetPolicy.of(GatewaySettings(**kwargs))  # type: ignore[arg-type]
+    return TargetPolicy.of(NotificationsSettings(**kwargs))  # type: ignore[arg-type]
 
 
 def test_https_only_unless_the_operator_allows_http() -> None:
-    assert GatewaySettings().webhook_allow_http is False
+    assert NotificationsSettings().webhook_allow_http is False
     with pytest.raises(TargetRefused) as refused:
         policy().check_url("http://partner.example.com/hook")
     assert refused.value.code == "webhook.url_not_https" and refused.value.message_zh
@@ -153,7 +146,7 @@ def test_the_allow_list_names_networks_or_hosts() -> None:
 def test_the_allow_list_settings_read_comma_separated_or_json(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRADOPS_GATEWAY_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1/32, 10.0.0.0/8")
     monkeypatch.setenv("GRADOPS_GATEWAY_WEBHOOK_ALLOWED_HOSTS", '["hooks.intranet"]')
-    settings = GatewaySettings()
+    settings = NotificationsSettings()
     assert [str(n) for n in settings.webhook_allowed_networks] == ["127.0.0.1/32", "10.0.0.0/8"]
     assert settings.webhook_allowed_hosts == ["hooks.intranet"]
 

@@ -1,28 +1,26 @@
-"""Hostile input on the gateway's own webhook and timeline endpoints, on the embedded suite
-(SQLite) and the real stack (PostgreSQL, which refuses a NUL in text): a clear 4xx, never a 5xx,
-and nothing stored."""
+"""Hostile input on the webhook and timeline endpoints (the notifications service's, behind the
+gateway), on the embedded suite (SQLite) and the real stack (PostgreSQL, which refuses a NUL in
+text): a clear 4xx, never a 5xx, and nothing stored."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
 import pytest
 
 from gradops_shared.text import encode_cursor
 from gradops_suite import stack
-from gradops_suite.embedded import embedded_client
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student
+from tests.support.suite import Suite
 
 HOOK = {"url": "http://93.184.216.34/hook", "event_types": ["StudentRegistered"]}
 
 
 @pytest.fixture
-async def embedded(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    async with embedded_client(tmp_path) as client:
-        yield client
+def embedded(suite: Suite) -> httpx.AsyncClient:
+    return suite.gateway
 
 
 @pytest.fixture
@@ -56,8 +54,11 @@ async def test_bad_webhook_input_is_a_clear_4xx_and_changes_nothing(client: http
     )
     assert (await client.get("/api/v1/webhooks", params={"limit": 500})).json()["items"] == before
 
-    # Path parameters travel percent-encoded: the server decodes them into NUL, ESC, C1...
-    for bad_id in ["wh_%00", "wh_%1B", "%C2%B2%18", "x" * 5000]:
+    # Path parameters travel percent-encoded: the server decodes them into NUL, ESC, C1... The
+    # gateway refuses a control character in any path it routes (400); anything else names nothing.
+    for bad_id in ["wh_%00", "wh_%1B", "%C2%B2%18"]:
+        assert_problem(await client.get(f"/api/v1/webhooks/{bad_id}"), 400, "request.invalid_path")
+    for bad_id in ["%C2%B2", "x" * 5000]:
         assert_problem(await client.get(f"/api/v1/webhooks/{bad_id}"), 404, "webhook.not_found")
     for cursor in ["\x00", "wh_ä", "AAA"]:
         assert_problem(await client.get("/api/v1/webhooks", params={"cursor": cursor}), 422)
@@ -66,7 +67,10 @@ async def test_bad_webhook_input_is_a_clear_4xx_and_changes_nothing(client: http
     assert created.status_code == 201, created.text
     hook = created.json()
     assert_problem(
-        await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries/dl_%00"), 404, "webhook.not_found"
+        await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries/dl_%00"), 400, "request.invalid_path"
+    )
+    assert_problem(
+        await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries/dl_%C2%B2"), 404, "webhook.not_found"
     )
     assert_problem(
         await client.get(f"/api/v1/webhooks/{hook['id']}/deliveries", params={"cursor": "dl_\x01"}), 422
@@ -82,7 +86,9 @@ async def test_bad_webhook_input_is_a_clear_4xx_and_changes_nothing(client: http
 
 async def test_bad_timeline_input_is_a_clear_4xx(client: httpx.AsyncClient) -> None:
     number = await create_student(client)
-    for bad in ["2024%00", "2024%1B", "%C2%B2%18", "%C2%85", "x" * 5000]:
+    for bad in ["2024%00", "2024%1B", "%C2%B2%18", "%C2%85"]:  # control characters: the gateway's 400
+        assert_problem(await client.get(f"/api/v1/students/{bad}/timeline"), 400, "request.invalid_path")
+    for bad in ["%C2%B2", "x" * 5000]:
         assert_problem(
             await client.get(f"/api/v1/students/{bad}/timeline"), 404, "timeline.student_not_found"
         )
@@ -101,3 +107,24 @@ async def test_bad_timeline_input_is_a_clear_4xx(client: httpx.AsyncClient) -> N
         422,
         "timeline.event_type_unknown",
     )
+
+
+async def test_a_wrong_method_on_a_webhook_path_is_405_with_that_resources_allow(
+    client: httpx.AsyncClient,
+) -> None:
+    # Routed like any service's path: the gateway's route table knows the notifications spec.
+    response = await client.put("/api/v1/webhooks/wh_1")
+    assert_problem(response, 405, "route.method_not_allowed")
+    assert response.headers["allow"] == "DELETE, GET"
+
+
+async def test_the_service_itself_answers_404_for_ids_with_control_characters(suite: Suite) -> None:
+    # Behind the gateway these never arrive (400 above); called directly, they name nothing.
+    notifications = suite.services["notifications"]
+    headers = suite.headers("webhooks:manage", "registry:read")
+    for bad_id in ["wh_%00", "wh_%1B", "%C2%B2%18"]:
+        response = await notifications.get(f"/api/v1/webhooks/{bad_id}", headers=headers)
+        assert_problem(response, 404, "webhook.not_found")
+    for bad in ["2024%00", "%C2%85"]:
+        response = await notifications.get(f"/api/v1/students/{bad}/timeline", headers=headers)
+        assert_problem(response, 404, "timeline.student_not_found")

@@ -1,0 +1,5 @@
+from gradops_notifications.models import metadata
+from gradops_notifications.settings import NotificationsSettings
+from gradops_shared.migrations import run_migrations
+
+run_migrations(metadata, NotificationsSettings)
