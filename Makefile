@@ -37,9 +37,10 @@ fuzz: $(STAMP) ## schemathesis for FUZZ_TIME seconds (1800) with a random seed, 
 	  GRADOPS_FUZZ_SEED=$${GRADOPS_FUZZ_SEED:-random} \
 	  $(BIN)/python -m pytest -p no:cacheprovider -s -m fuzz tests/fuzz
 
-lint: $(STAMP) ## ruff lint + format check
+lint: $(STAMP) ## ruff lint + format check + import-linter (the layering contracts of docs/architecture.md)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 fmt: $(STAMP) ## ruff fix + format
 	$(BIN)/ruff check --fix .

@@ -22,6 +22,7 @@ from starlette.routing import Route
 from gradops_gateway.api import gateway_openapi, keys_router
 from gradops_gateway.auth import DatabaseKeyStore, KeyStore, ensure_bootstrap_key
 from gradops_gateway.edges import NoStoreMiddleware, TrustedProxyMiddleware, parse_networks
+from gradops_gateway.errors import INVALID_PATH
 from gradops_gateway.gate import Gate, Refused
 from gradops_gateway.idempotency import IDEMPOTENT_METHODS, IdempotencyStore
 from gradops_gateway.models import SCHEMA
@@ -31,7 +32,7 @@ from gradops_gateway.routing import RouteTable
 from gradops_gateway.settings import GatewaySettings
 from gradops_gateway.upstream import LeanHTTPTransport
 from gradops_shared.db import Database
-from gradops_shared.errors import problem_response
+from gradops_shared.errors import METHOD_NOT_ALLOWED, ROUTE_NOT_FOUND, answer
 from gradops_shared.http import health_router, new_app
 from gradops_shared.principal import Principal, sign_principal
 
@@ -136,35 +137,23 @@ def create_app(
         path: str = request.scope["path"]
         if _CONTROL_CHARACTERS.search(path):
             # No resource is named with a control character: refused before any key is looked up.
-            return problem_response(
-                status=400,
-                code="request.invalid_path",
-                title="Bad request",
-                detail="The path contains a control character; percent-encode only printable text.",
-                message_zh="请求路径含有控制字符",
+            return answer(
+                INVALID_PATH,
+                "The path contains a control character; percent-encode only printable text.",
                 instance=path.encode("unicode_escape").decode("ascii"),
             )
         match = table.match(request.method, path)
         if match.service is None or match.service == GATEWAY:
             if match.allowed:
                 allow = ", ".join(sorted(match.allowed))
-                return problem_response(
-                    status=405,
-                    code="route.method_not_allowed",
-                    title="Method not allowed",
-                    detail=f"{request.method} is not allowed here; use {allow}.",
+                return answer(
+                    METHOD_NOT_ALLOWED,
+                    f"{request.method} is not allowed here; use {allow}.",
                     message_zh="不支持该请求方法",
                     instance=path,
                     headers={"allow": allow},
                 )
-            return problem_response(
-                status=404,
-                code="route.not_found",
-                title="Not found",
-                detail="No operation at this path.",
-                message_zh="请求的地址不存在",
-                instance=path,
-            )
+            return answer(ROUTE_NOT_FOUND, "No operation at this path.", instance=path)
         admitted = await gate.admit(request, match.scopes)
         if isinstance(admitted, Response):
             return admitted

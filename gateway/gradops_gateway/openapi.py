@@ -13,8 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from gradops_gateway import errors as _gateway_errors  # noqa: F401  (declares the gateway's codes)
 from gradops_gateway.gate import BEARER_SCHEME
-from gradops_shared.errors import document_problems
+from gradops_shared.errors import catalogue_entries, document_problems
 from gradops_shared.principal import SCOPES, SECURITY_SCHEME
 
 SERVICES = ("registry", "photo", "audit", "certificates", "notifications")
@@ -107,7 +108,10 @@ def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
     paths: dict[str, Any] = {}
     schemas: dict[str, Any] = {}
     tags: list[dict[str, str]] = []
+    # The catalogue partners read: the shared and the gateway's codes, then each service's.
+    problem_codes = {e["code"]: e for e in catalogue_entries() if e["service"] in ("shared", GATEWAY)}
     for service, spec in specs.items():
+        problem_codes.update({e["code"]: e for e in spec.get("x-problem-codes", [])})
         tags.append({"name": service, "description": spec.get("info", {}).get("description", "")})
         for template, operations in spec.get("paths", {}).items():
             merged = paths.setdefault(template, {})
@@ -124,6 +128,7 @@ def merge_specs(specs: dict[str, dict[str, Any]]) -> dict[str, Any]:
             "openapi": "3.1.0",
             "info": {"title": "GradOps API", "version": "1.0.0", "description": DESCRIPTION},
             "tags": tags,
+            "x-problem-codes": [problem_codes[code] for code in sorted(problem_codes)],
             "paths": {template: dict(sorted(ops.items())) for template, ops in sorted(paths.items())},
             "components": {
                 "schemas": dict(sorted(schemas.items())),

@@ -5,7 +5,7 @@ The titles are the ones these answers have always carried (partners match on cod
 
 from __future__ import annotations
 
-from gradops_shared.errors import GradOpsError, ProblemCatalogue, ProblemType
+from gradops_shared.problems import GradOpsError, ProblemCatalogue, ProblemType
 
 problems = ProblemCatalogue("audit")
 

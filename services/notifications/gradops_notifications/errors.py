@@ -3,7 +3,7 @@ The codes kept the names they had when the gateway served these endpoints: partn
 
 from __future__ import annotations
 
-from gradops_shared.errors import ProblemCatalogue
+from gradops_shared.problems import ProblemCatalogue
 
 problems = ProblemCatalogue("notifications")
 

@@ -5,7 +5,7 @@ A code's string and status never change (partners match on them)."""
 
 from __future__ import annotations
 
-from gradops_shared.errors import ProblemCatalogue
+from gradops_shared.problems import ProblemCatalogue
 
 problems = ProblemCatalogue("photo")
 declare = problems.declare

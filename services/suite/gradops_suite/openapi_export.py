@@ -9,9 +9,13 @@ from typing import Any
 from gradops_gateway.api import gateway_openapi
 from gradops_gateway.openapi import GATEWAY, merge_specs
 from gradops_shared.contracts import json_schemas
+from gradops_shared.errors import catalogue_markdown
 from gradops_shared.runtime import create_service_app
 from gradops_shared.settings import secrets_unused
 from gradops_suite.catalogue import DEFINITIONS
+
+# Written beside the specs' folder, in docs/ (the path is relative to openapi/).
+PROBLEM_CODES_DOC = "../docs/problem-codes.md"
 
 
 def _dump(document: dict[str, Any]) -> str:
@@ -28,6 +32,8 @@ def generated_files() -> dict[str, str]:
     files = {f"{name}.json": _dump(spec) for name, spec in specs.items()}
     files["gradops.json"] = _dump(merge_specs(specs))
     files.update({f"events/{name}": _dump(schema) for name, schema in json_schemas().items()})
+    # The problem-code catalogue as a table partners read (every service's errors.py is loaded now).
+    files[PROBLEM_CODES_DOC] = catalogue_markdown()
     return files
 
 
@@ -38,7 +44,8 @@ def write_or_check(directory: Path, *, check: bool) -> list[str]:
         path = directory / relative
         current = path.read_text(encoding="utf-8") if path.exists() else None
         if current != content:
-            changed.append(f"{'drift' if check else 'wrote'}: openapi/{relative}")
+            shown = relative.removeprefix("../") if relative.startswith("../") else f"openapi/{relative}"
+            changed.append(f"{'drift' if check else 'wrote'}: {shown}")
             if not check:
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(content, encoding="utf-8")

@@ -14,7 +14,7 @@ import ipaddress
 from typing import Any
 
 from gradops_notifications.errors import TARGET_FORBIDDEN
-from gradops_shared.errors import GradOpsError, ProblemType
+from gradops_shared.problems import GradOpsError, ProblemType
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -9,7 +9,7 @@ from typing import Any
 from gradops_notifications.domain.webhooks import escaped
 from gradops_notifications.errors import TIMELINE_EVENT_TYPE_UNKNOWN, TIMELINE_STUDENT_NOT_FOUND
 from gradops_shared.contracts import EVENT_TYPES
-from gradops_shared.errors import GradOpsError
+from gradops_shared.problems import GradOpsError
 from gradops_shared.text import is_clean_identifier
 
 
