@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradops_registry.service import mark_graduated
+from gradops_registry.service.status import mark_graduated
 from gradops_shared.consumer import Handler
 from gradops_shared.contracts import TOPICS, CertificateIssued, EventData, EventEnvelope
 

@@ -1,3 +1,5 @@
+"""Every query of the registry: students and their history, evidence, the organisation tree."""
+
 from __future__ import annotations
 
 import json
@@ -8,7 +10,6 @@ from typing import Any, cast
 
 from sqlalchemy import JSON, String, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
 from gradops_registry.models import (
@@ -20,6 +21,7 @@ from gradops_registry.models import (
     StatusChange,
     Student,
 )
+from gradops_shared.db import Repository
 
 
 @dataclass(frozen=True)
@@ -35,18 +37,14 @@ class StudentFilters:
     id_number_hash: str | None = None
 
 
-class StudentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class StudentRepository(Repository):
+    """Students and what hangs off them: status changes, review steps, identity flags, evidence."""
 
     async def get(self, student_no: str, *, for_update: bool = False) -> Student | None:
         query = select(Student).where(Student.student_no == student_no)
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
-
-    def add(self, student: Student) -> None:
-        self.session.add(student)
 
     def add_status_change(self, change: StatusChange) -> None:
         self.session.add(change)
@@ -185,15 +183,11 @@ class StudentRepository:
             await self.session.flush()
 
 
-class OrgRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OrgRepository(Repository):
+    """The organisation tree."""
 
     async def get(self, code: str) -> OrgUnit | None:
         return await self.session.get(OrgUnit, code)
-
-    def add(self, unit: OrgUnit) -> None:
-        self.session.add(unit)
 
     async def all_units(self) -> dict[str, OrgUnit]:
         return {u.code: u for u in (await self.session.execute(select(OrgUnit))).scalars()}
