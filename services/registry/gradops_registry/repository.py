@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
@@ -12,6 +11,7 @@ from sqlalchemy import JSON, String, Table, bindparam, func, insert, select, upd
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql import Select
 
+from gradops_registry.domain.search import StudentFilters
 from gradops_registry.models import (
     Base,
     EvidenceBlob,
@@ -23,18 +23,7 @@ from gradops_registry.models import (
 )
 from gradops_shared.db import Repository
 
-
-@dataclass(frozen=True)
-class StudentFilters:
-    centres: frozenset[str] | None = None  # None: every centre (HQ); empty: none at all
-    status: str | None = None
-    level: str | None = None
-    major: str | None = None
-    enrolment_term: str | None = None
-    class_code: str | None = None
-    name_prefix: str | None = None
-    student_no: str | None = None
-    id_number_hash: str | None = None
+__all__ = ["OrgRepository", "StudentFilters", "StudentRepository"]
 
 
 class StudentRepository(Repository):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +16,7 @@ from gradops_registry.service.org import put_org_unit
 from gradops_registry.service.students import upsert_student
 from gradops_registry.settings import RegistrySettings
 from gradops_shared.principal import SCOPES, Principal
-from tests.factories import student_payload
+from tests.factories import resident_id, student_payload
 
 SETTINGS = RegistrySettings()
 CENTRE = "5135701"
@@ -29,6 +31,13 @@ def centre_key(*centres: str) -> Principal:
 def new_student_no() -> str:
     """Unique across runs: the shared test database keeps what other tiers committed."""
     return "U" + uuid.uuid4().hex[:15].upper()
+
+
+def unique_payload(**overrides: Any) -> dict[str, Any]:
+    """A student payload whose ID number no other test has committed (random region and birth)."""
+    birth = date(1970, 1, 1) + timedelta(days=random.randrange(12_000))
+    number = resident_id(birth, region=f"{random.randrange(110000, 659999)}")
+    return student_payload(birth=birth, id_number=number, **overrides)
 
 
 async def ensure_centre(session: AsyncSession, code: str) -> None:

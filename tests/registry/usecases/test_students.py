@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gradops_registry.models import StatusChange
 from gradops_registry.schemas import StudentIn
 from gradops_registry.service.pii import registry_cipher
-from gradops_registry.service.students import StudentQuery, get_student, search_students, upsert_student
+from gradops_registry.service.students import StudentFilters, get_student, search_students, upsert_student
 from gradops_shared.errors import Conflict, InvalidInput, NotFound
 from tests.factories import student_payload
 from tests.registry.usecases.support import (
@@ -23,6 +23,7 @@ from tests.registry.usecases.support import (
     events,
     new_student_no,
     registered,
+    unique_payload,
 )
 
 
@@ -100,22 +101,29 @@ async def test_a_centre_key_reaches_only_its_own_centres(session: AsyncSession) 
 
 
 async def test_search_matches_an_id_number_by_its_keyed_hash_within_reach(session: AsyncSession) -> None:
-    payload = student_payload()
+    payload = unique_payload()
     number = new_student_no()
     await upsert_student(session, SETTINGS, HQ, number, StudentIn(**payload))
-    query = StudentQuery(id_number=payload["id_number"].lower())
-    found = await search_students(session, SETTINGS, HQ, query, after=None, limit=10)
+    id_number = payload["id_number"].lower()
+    found = await search_students(
+        session, SETTINGS, HQ, StudentFilters(), centre=None, id_number=id_number, after=None, limit=10
+    )
     assert [s.student_no for s in found.items] == [number] and found.count == 1
+    other = centre_key(OTHER_CENTRE)
     elsewhere = await search_students(
-        session, SETTINGS, centre_key(OTHER_CENTRE), query, after=None, limit=10
+        session, SETTINGS, other, StudentFilters(), centre=None, id_number=id_number, after=None, limit=10
     )
     assert elsewhere.items == [] and elsewhere.count == 0
 
 
 async def test_search_pages_by_student_number(session: AsyncSession) -> None:
     numbers = sorted([(await registered(session, major="页码专业")).student_no for _ in range(3)])
-    query = StudentQuery(major="页码专业", centre=[CENTRE])
-    first = await search_students(session, SETTINGS, HQ, query, after=None, limit=2)
+    asked = StudentFilters(major="页码专业", enrolment_term="2021春")
+    first = await search_students(
+        session, SETTINGS, HQ, asked, centre=[CENTRE], id_number=None, after=None, limit=2
+    )
     assert [s.student_no for s in first.items] == numbers[:2] and first.next_after == numbers[1]
-    second = await search_students(session, SETTINGS, HQ, query, after=first.next_after, limit=2)
+    second = await search_students(
+        session, SETTINGS, HQ, asked, centre=[CENTRE], id_number=None, after=first.next_after, limit=2
+    )
     assert [s.student_no for s in second.items] == numbers[2:] and second.next_after is None

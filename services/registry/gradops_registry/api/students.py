@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, Response, UploadFile
+from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 
 from gradops_registry.api.deps import (
     Cursor,
@@ -21,6 +22,7 @@ from gradops_registry.api.views import student_out
 from gradops_registry.errors import UPLOAD_TOO_LARGE
 from gradops_registry.schemas import ImportReport, Level, Status, StudentIn, StudentOut, StudentPage
 from gradops_registry.service import imports, students
+from gradops_registry.service.students import StudentFilters
 from gradops_shared.edge import SessionDep, WriteSessionDep
 from gradops_shared.paging import key_cursor
 from gradops_shared.text import PlainText
@@ -29,11 +31,17 @@ from gradops_shared.uploads import read_limited
 router = APIRouter()
 
 
-@router.get("/students", response_model=StudentPage, summary="Search and list students (cursor pages)")
-async def list_students(
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Reader,
+@dataclass(frozen=True)
+class _Listing:
+    asked: StudentFilters
+    centre: list[str] | None
+    id_number: str | None
+    mask_names: bool
+    limit: int
+    after: str | None
+
+
+def _listing(
     centre: Annotated[
         list[Annotated[str, Query(max_length=32, pattern=r"^[0-9A-Za-z_-]+$")]] | None,
         Query(description="Learning centre code(s)"),
@@ -53,15 +61,39 @@ async def list_students(
     mask_names: MaskNames = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: Cursor = None,
-) -> StudentPage:
-    query = students.StudentQuery(
-        centre, status, level, major, enrolment_term, class_code, name_prefix, student_no, id_number
+) -> _Listing:
+    """The list's query parameters (one dependency, so they keep their documented order)."""
+    asked = StudentFilters(
+        status=status,
+        level=level,
+        major=major,
+        enrolment_term=enrolment_term,
+        class_code=class_code,
+        name_prefix=name_prefix,
+        student_no=student_no,
     )
+    return _Listing(asked, centre, id_number, mask_names, limit, student_after(cursor))
+
+
+@router.get("/students", response_model=StudentPage, summary="Search and list students (cursor pages)")
+async def list_students(
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Reader,
+    listing: Annotated[_Listing, Depends(_listing)],
+) -> StudentPage:
     page = await students.search_students(
-        session, settings, principal, query, after=student_after(cursor), limit=limit
+        session,
+        settings,
+        principal,
+        listing.asked,
+        centre=listing.centre,
+        id_number=listing.id_number,
+        after=listing.after,
+        limit=listing.limit,
     )
     return StudentPage(
-        items=[student_out(s, principal, settings, mask_names) for s in page.items],
+        items=[student_out(s, principal, settings, listing.mask_names) for s in page.items],
         next_cursor=key_cursor(page.next_after) if page.next_after is not None else None,
         count=page.count,
     )

@@ -31,22 +31,20 @@ def centre_not_found(code: str) -> GradOpsError:
     )
 
 
-def _root(settings: RegistrySettings, now: datetime) -> OrgUnit:
-    return OrgUnit(
-        code=settings.school_code,
-        name=settings.school_name,
-        kind="university",
-        parent=None,
-        created_at=now,
-        updated_at=now,
-    )
+def _unit(code: str, name: str, kind: str, parent: str | None) -> OrgUnit:
+    now = datetime.now(UTC)
+    return OrgUnit(code=code, name=name, kind=kind, parent=parent, created_at=now, updated_at=now)
+
+
+def _root(settings: RegistrySettings) -> OrgUnit:
+    return _unit(settings.school_code, settings.school_name, "university", None)
 
 
 async def ensure_root(session: AsyncSession, settings: RegistrySettings) -> OrgUnit:
     repo = OrgRepository(session)
     root = await repo.get(settings.school_code)
     if root is None:
-        root = _root(settings, datetime.now(UTC))
+        root = _root(settings)
         repo.add(root)
         await repo.flush()
     return root
@@ -72,23 +70,15 @@ async def put_org_unit(
         parent_kind=parent_kind,
         school_code=settings.school_code,
     )
-    now = datetime.now(UTC)
     unit = await repo.get(code)
     if unit is None:
-        unit = OrgUnit(
-            code=code,
-            name=payload.name,
-            kind=payload.kind,
-            parent=payload.parent,
-            created_at=now,
-            updated_at=now,
-        )
+        unit = _unit(code, payload.name, payload.kind, payload.parent)
         repo.add(unit)
         await repo.flush()
         return unit, True
     check_kind_unchanged(unit.kind, payload.kind)
     if (unit.name, unit.parent) != (payload.name, payload.parent):
-        unit.name, unit.parent, unit.updated_at = payload.name, payload.parent, now
+        unit.name, unit.parent, unit.updated_at = payload.name, payload.parent, datetime.now(UTC)
     return unit, False
 
 
@@ -98,7 +88,7 @@ async def get_org_unit(
     """A unit within the caller's reach; the university exists before anything is written."""
     unit = await OrgRepository(session).get(code)
     if unit is None and code == settings.school_code:
-        unit = _root(settings, datetime.now(UTC))
+        unit = _root(settings)
     if unit is None or not (principal.is_hq or code in (principal.centres or frozenset())):
         raise org_not_found(code)
     return unit

@@ -18,22 +18,9 @@ from gradops_shared.errors import GradOpsError
 from gradops_shared.outbox import add_event
 from gradops_shared.principal import Principal
 
-_SNAPSHOT_FIELDS = (
-    "name",
-    "gender",
-    "learning_centre",
-    "level",
-    "category",
-    "major",
-    "enrolment_term",
-    "study_form",
-    "status",
-    "branch",
-    "class_code",
-    "education_type",
-    "birth_date",
-    "duration_years",
-    "exam_no",
+# What the record's events carry: the contract's fields, but for those computed below.
+_SNAPSHOT_FIELDS = tuple(
+    name for name in StudentSnapshot.model_fields if name not in ("student_no", "course_selection_allowed")
 )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_registry import domain
+from gradops_registry.domain.search import StudentFilters
 from gradops_registry.errors import VERSION_CONFLICT
 from gradops_registry.models import StatusChange, Student, outbox
-from gradops_registry.repository import StudentFilters, StudentRepository
+from gradops_registry.repository import StudentRepository
 from gradops_registry.schemas import StudentIn
 from gradops_registry.service.org import resolve_centre
 from gradops_registry.service.pii import registry_cipher
@@ -29,22 +30,7 @@ from gradops_shared.contracts import StudentRegistered, StudentUpdated
 from gradops_shared.outbox import add_event
 from gradops_shared.principal import Principal
 
-__all__ = ["StudentQuery", "StudentsPage", "get_student", "search_students", "upsert_student"]
-
-
-@dataclass(frozen=True)
-class StudentQuery:
-    """The list filters as a client sends them (`centre` narrowed to the caller's reach below)."""
-
-    centre: list[str] | None = None
-    status: str | None = None
-    level: str | None = None
-    major: str | None = None
-    enrolment_term: str | None = None
-    class_code: str | None = None
-    name_prefix: str | None = None
-    student_no: str | None = None
-    id_number: str | None = None
+__all__ = ["StudentFilters", "StudentsPage", "get_student", "search_students", "upsert_student"]
 
 
 @dataclass(frozen=True)
@@ -58,25 +44,21 @@ async def search_students(
     session: AsyncSession,
     settings: RegistrySettings,
     principal: Principal,
-    query: StudentQuery,
+    asked: StudentFilters,
     *,
+    centre: list[str] | None,
+    id_number: str | None,
     after: str | None,
     limit: int,
 ) -> StudentsPage:
-    """One page in student-number order, and how many match in all, within the caller's reach.
-    An ID number is matched by its keyed hash (the number itself is never stored in clear)."""
-    id_hash = None
-    if query.id_number:
-        id_hash = registry_cipher(settings).lookup_hash(query.id_number.strip().upper())
-    filters = StudentFilters(
-        centres=principal.centre_filter(query.centre),
-        status=query.status,
-        level=query.level,
-        major=query.major,
-        enrolment_term=domain.normalise_term(query.enrolment_term) if query.enrolment_term else None,
-        class_code=query.class_code,
-        name_prefix=query.name_prefix,
-        student_no=query.student_no,
+    """One page in student-number order, and how many match in all, within the caller's reach
+    (`centre` narrowed to it). An ID number is matched by its keyed hash (never stored in clear)."""
+    id_hash = registry_cipher(settings).lookup_hash(id_number.strip().upper()) if id_number else None
+    term = asked.enrolment_term
+    filters = replace(
+        asked,
+        centres=principal.centre_filter(centre),
+        enrolment_term=domain.normalise_term(term) if term else None,
         id_number_hash=id_hash,
     )
     repo = StudentRepository(session)
