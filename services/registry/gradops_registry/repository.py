@@ -21,7 +21,7 @@ from gradops_registry.models import (
     StatusChange,
     Student,
 )
-from gradops_shared.db import Repository
+from gradops_shared.db import Repository, store_blob
 
 __all__ = ["OrgRepository", "StudentFilters", "StudentRepository"]
 
@@ -165,11 +165,9 @@ class StudentRepository(Repository):
     async def evidence(self, sha256: str) -> EvidenceBlob | None:
         return await self.session.get(EvidenceBlob, sha256)
 
-    async def store_evidence(self, blob: EvidenceBlob) -> None:
+    async def store_evidence(self, content: bytes, media_type: str) -> EvidenceBlob:
         """Content-addressed: the same bytes are stored once."""
-        if await self.session.get(EvidenceBlob, blob.sha256) is None:
-            self.session.add(blob)
-            await self.session.flush()
+        return await store_blob(self.session, EvidenceBlob, content, media_type)
 
 
 class OrgRepository(Repository):

@@ -3,7 +3,6 @@ review as it stands, its evidence files, and the reviews past their deadline."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -128,23 +127,13 @@ async def review_step(
     stored: list[dict[str, object]] = []
     repo = StudentRepository(session)
     for upload in evidence:
-        media_type = check_evidence_media_type(sniff(upload.content))
-        digest = hashlib.sha256(upload.content).hexdigest()
-        await repo.store_evidence(
-            EvidenceBlob(
-                sha256=digest,
-                media_type=media_type,
-                size=len(upload.content),
-                content=upload.content,
-                created_at=now,
-            )
-        )
+        blob = await repo.store_evidence(upload.content, check_evidence_media_type(sniff(upload.content)))
         stored.append(
             {
                 "evidence_type": upload.evidence_type,
-                "media_type": media_type,
-                "size": len(upload.content),
-                "sha256": digest,
+                "media_type": blob.media_type,
+                "size": blob.size_bytes,
+                "sha256": blob.sha256,
             }
         )
 
