@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from gradops_registry.errors import (
     PRIOR_EDUCATION_EVIDENCE_TYPE,
@@ -19,7 +19,9 @@ from gradops_registry.errors import (
     PRIOR_EDUCATION_NOT_APPLICABLE,
     PRIOR_GRADUATION_YEAR_MISSING,
 )
-from gradops_shared.errors import GradOpsError
+
+if TYPE_CHECKING:
+    from gradops_shared.errors import GradOpsError
 
 ReviewState = Literal["none", "pending", "second_review", "passed", "failed"]
 REVIEW_STATE_LABELS_ZH: dict[str, str] = {

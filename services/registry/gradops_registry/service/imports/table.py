@@ -69,19 +69,15 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     "status": {label: code for code, label in domain.STATUS_LABELS_ZH.items()},
     "level": {label: code for code, label in domain.LEVELS.items()},
 }  # fmt: skip
+# SheetLimits' fields, as settings `import_max_<name>` (rows, columns, xlsx_entries, ...).
+_LIMIT_SETTINGS = ("rows", "columns", "xlsx_entries", "xlsx_part_bytes", "xlsx_total_bytes", "shared_strings")
 _STUDENT_NO = re.compile(r"^[0-9A-Za-z]{1,32}$")
 _XLSX_MAGIC = b"PK\x03\x04"
 
 
 def limits_of(settings: RegistrySettings) -> SheetLimits:
-    return SheetLimits(
-        max_rows=settings.import_max_rows,
-        max_columns=settings.import_max_columns,
-        max_entries=settings.import_max_xlsx_entries,
-        max_part_bytes=settings.import_max_xlsx_part_bytes,
-        max_total_bytes=settings.import_max_xlsx_total_bytes,
-        max_shared_strings=settings.import_max_shared_strings,
-    )
+    """The roster bounds the settings name, in the order SheetLimits declares them."""
+    return SheetLimits(*(getattr(settings, f"import_max_{name}") for name in _LIMIT_SETTINGS))
 
 
 def _too_many_rows(limits: SheetLimits) -> GradOpsError:
