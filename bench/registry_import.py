@@ -4,7 +4,7 @@ Runs the same use case the API calls (`POST /students/imports`): parse, validate
 the PUT rules, encrypt and hash every ID number, bulk insert students, their 学籍异动 rows and one
 StudentRegistered event each into the outbox. Then re-imports the same file (every row unchanged)
 and the same number of new rows as XLSX. Then the XLSX reader alone (python-calamine after the
-registry's own bounds checks) on the same file and on the bomb corpus (tests/registry_bombs.py), next
+registry's own bounds checks) on the same file and on the bomb corpus (tests/registry/bombs.py), next
 to the figures of the ElementTree reader it replaced. Prints the figures and writes
 bench/results/registry_import.json.
 
@@ -30,15 +30,15 @@ from typing import Any
 from openpyxl import Workbook
 
 from gradops_registry.domain import resident_id_check_char
-from gradops_registry.imports import import_roster, read_table
 from gradops_registry.schemas import OrgUnitIn
-from gradops_registry.service import put_org_unit
+from gradops_registry.service.imports import import_roster, read_table
+from gradops_registry.service.org import put_org_unit
 from gradops_registry.settings import RegistrySettings
 from gradops_shared.db import Database
 from gradops_shared.errors import GradOpsError
 from gradops_shared.principal import SCOPES, Principal
 from gradops_suite.devdb import recreate
-from tests.registry_bombs import CORPUS
+from tests.registry.bombs import CORPUS
 
 PG_SERVER = "postgresql://gradops:gradops@127.0.0.1:55432"
 RESULTS = Path(__file__).parent / "results" / "registry_import.json"

@@ -32,7 +32,8 @@ from gradops_audit.app import DEFINITION as AUDIT
 from gradops_audit.settings import AuditSettings
 from gradops_registry.models import outbox as registry_outbox
 from gradops_registry.schemas import STUDENT_EXAMPLE, OrgUnitIn, StudentIn
-from gradops_registry.service import put_org_unit, upsert_student
+from gradops_registry.service.org import put_org_unit
+from gradops_registry.service.students import upsert_student
 from gradops_registry.settings import RegistrySettings
 from gradops_shared.bus import KafkaBus
 from gradops_shared.contracts import PhotoApproved

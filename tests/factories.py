@@ -172,7 +172,7 @@ HQ_PRINCIPAL = Principal(subject="test-hq", scopes=frozenset(SCOPES))
 async def ensure_centre_in_db(session: AsyncSession, code: str = "5135701") -> None:
     """The registry's own use case, for tests that write students without the HTTP API."""
     from gradops_registry.schemas import OrgUnitIn
-    from gradops_registry.service import put_org_unit
+    from gradops_registry.service.org import put_org_unit
     from gradops_registry.settings import RegistrySettings
 
     await put_org_unit(
@@ -188,7 +188,7 @@ async def upsert_student_in_db(
     session: AsyncSession, number: str, principal: Principal = HQ_PRINCIPAL, **overrides: Any
 ) -> None:
     from gradops_registry.schemas import StudentIn
-    from gradops_registry.service import upsert_student
+    from gradops_registry.service.students import upsert_student
     from gradops_registry.settings import RegistrySettings
 
     payload = StudentIn(**student_payload(**overrides))

@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
-from gradops_registry.pii import PiiCipher
+from gradops_registry.service.pii import PiiCipher
 from gradops_registry.settings import RegistrySettings
 
 revision: str = "regi0002"

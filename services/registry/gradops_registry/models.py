@@ -3,10 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Date, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from gradops_shared.db import BigIntPK, UtcDateTime, service_metadata
+from gradops_shared.db import BigIntPK, BlobMixin, UtcDateTime, service_metadata
 from gradops_shared.outbox import inbox_table, outbox_table
 
 SCHEMA = "registry"
@@ -98,16 +98,10 @@ class StatusChange(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
-class EvidenceBlob(Base):
+class EvidenceBlob(BlobMixin, Base):
     """Evidence bytes, content-addressed by sha256 and never overwritten."""
 
     __tablename__ = "evidence_blobs"
-
-    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
-    media_type: Mapped[str] = mapped_column(String(40))
-    size: Mapped[int] = mapped_column(Integer)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class PriorEducationReview(Base):

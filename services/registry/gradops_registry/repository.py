@@ -1,16 +1,17 @@
+"""Every query of the registry: students and their history, evidence, the organisation tree."""
+
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import JSON, String, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Select
 
+from gradops_registry.domain.search import StudentFilters
 from gradops_registry.models import (
     Base,
     EvidenceBlob,
@@ -20,33 +21,19 @@ from gradops_registry.models import (
     StatusChange,
     Student,
 )
+from gradops_shared.db import Repository, store_blob
+
+__all__ = ["OrgRepository", "StudentFilters", "StudentRepository"]
 
 
-@dataclass(frozen=True)
-class StudentFilters:
-    centres: frozenset[str] | None = None  # None: every centre (HQ); empty: none at all
-    status: str | None = None
-    level: str | None = None
-    major: str | None = None
-    enrolment_term: str | None = None
-    class_code: str | None = None
-    name_prefix: str | None = None
-    student_no: str | None = None
-    id_number_hash: str | None = None
-
-
-class StudentRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class StudentRepository(Repository):
+    """Students and what hangs off them: status changes, review steps, identity flags, evidence."""
 
     async def get(self, student_no: str, *, for_update: bool = False) -> Student | None:
         query = select(Student).where(Student.student_no == student_no)
         if for_update:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
-
-    def add(self, student: Student) -> None:
-        self.session.add(student)
 
     def add_status_change(self, change: StatusChange) -> None:
         self.session.add(change)
@@ -178,22 +165,16 @@ class StudentRepository:
     async def evidence(self, sha256: str) -> EvidenceBlob | None:
         return await self.session.get(EvidenceBlob, sha256)
 
-    async def store_evidence(self, blob: EvidenceBlob) -> None:
+    async def store_evidence(self, content: bytes, media_type: str) -> EvidenceBlob:
         """Content-addressed: the same bytes are stored once."""
-        if await self.session.get(EvidenceBlob, blob.sha256) is None:
-            self.session.add(blob)
-            await self.session.flush()
+        return await store_blob(self.session, EvidenceBlob, content, media_type)
 
 
-class OrgRepository:
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
+class OrgRepository(Repository):
+    """The organisation tree."""
 
     async def get(self, code: str) -> OrgUnit | None:
         return await self.session.get(OrgUnit, code)
-
-    def add(self, unit: OrgUnit) -> None:
-        self.session.add(unit)
 
     async def all_units(self) -> dict[str, OrgUnit]:
         return {u.code: u for u in (await self.session.execute(select(OrgUnit))).scalars()}

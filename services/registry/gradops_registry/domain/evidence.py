@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-from gradops_shared.errors import UnsupportedMediaType
+from gradops_registry.errors import EVIDENCE_TYPE_UNSUPPORTED
 
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"%PDF-", "application/pdf"),
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
+EVIDENCE_MEDIA_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 
 
-def sniff_media_type(content: bytes) -> str:
-    """The declared content type and file name are not trusted: the bytes decide."""
-    for magic, media_type in _MAGIC:
-        if content.startswith(magic):
-            return media_type
-    raise UnsupportedMediaType(
+def check_evidence_media_type(sniffed: str | None) -> str:
+    """The media type the bytes say they are (see `gradops_shared.uploads.sniff`), if evidence may
+    be of that type: the declared content type and file name are not trusted."""
+    if sniffed in EVIDENCE_MEDIA_TYPES:
+        return sniffed
+    raise EVIDENCE_TYPE_UNSUPPORTED(
         "Evidence must be a PDF, JPEG or PNG file.",
-        code="registry.evidence_type_unsupported",
         message_zh="证明材料仅支持 PDF、JPEG 或 PNG 文件",
     )

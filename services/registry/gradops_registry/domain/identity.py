@@ -7,7 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from gradops_shared.errors import InvalidInput
+from gradops_registry.errors import (
+    BIRTH_DATE_MISMATCH,
+    GENDER_MISMATCH,
+    ID_NUMBER_BIRTH_DATE,
+    ID_NUMBER_CHECKSUM,
+    ID_NUMBER_FORMAT,
+)
 
 # ISO 7064 MOD 11-2 as used by GB 11643-1999 (the resident ID number).
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -57,29 +63,25 @@ def parse_resident_id(raw: str, *, today: date) -> ResidentId:
     Error messages never repeat the number: they end up in logs and responses."""
     number = raw.strip().upper()
     if not _RESIDENT_ID.match(number):
-        raise InvalidInput(
+        raise ID_NUMBER_FORMAT(
             "A resident ID number has 17 digits and a check character (digit or X).",
-            code="registry.id_number_format",
             message_zh="居民身份证号码应为 17 位数字加 1 位校验码（数字或 X）",
         )
     try:
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise InvalidInput(
+        raise ID_NUMBER_BIRTH_DATE(
             "The birth date inside the ID number is not a real date.",
-            code="registry.id_number_birth_date",
             message_zh="身份证号码中的出生日期无效",
         ) from None
     if birth > today:
-        raise InvalidInput(
+        raise ID_NUMBER_BIRTH_DATE(
             "The birth date inside the ID number is in the future.",
-            code="registry.id_number_birth_date",
             message_zh="身份证号码中的出生日期晚于今天",
         )
     if resident_id_check_char(number[:17]) != number[17]:
-        raise InvalidInput(
+        raise ID_NUMBER_CHECKSUM(
             "The ID number's check character is wrong (ISO 7064 MOD 11-2).",
-            code="registry.id_number_checksum",
             message_zh="身份证号码校验位错误",
         )
     return ResidentId(number=number, birth_date=birth, gender="male" if int(number[16]) % 2 else "female")
@@ -89,7 +91,7 @@ def normalise_other_id(id_type: str, raw: str) -> str:
     pattern, message_en, message_zh = _OTHER_ID_SHAPES[id_type]
     number = raw.strip().upper()
     if not pattern.match(number):
-        raise InvalidInput(message_en, code="registry.id_number_format", message_zh=message_zh)
+        raise ID_NUMBER_FORMAT(message_en, message_zh=message_zh)
     return number
 
 
@@ -97,15 +99,13 @@ def check_identity_consistency(
     resident_id: ResidentId, *, birth_date: date | None, gender: str | None
 ) -> None:
     if birth_date is not None and birth_date != resident_id.birth_date:
-        raise InvalidInput(
+        raise BIRTH_DATE_MISMATCH(
             "birth_date does not match the birth date inside the ID number.",
-            code="registry.birth_date_mismatch",
             message_zh="出生日期与身份证号码不一致",
         )
     if gender is not None and gender != resident_id.gender:
-        raise InvalidInput(
+        raise GENDER_MISMATCH(
             f"gender {gender} does not match the ID number ({resident_id.gender}).",
-            code="registry.gender_mismatch",
             message_zh="性别与身份证号码不一致",
         )
 

@@ -11,9 +11,17 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from gradops_shared.errors import Conflict, InvalidInput
+from gradops_registry.errors import (
+    PRIOR_EDUCATION_EVIDENCE_TYPE,
+    PRIOR_EDUCATION_ILLEGAL_STEP,
+    PRIOR_EDUCATION_NOT_APPLICABLE,
+    PRIOR_GRADUATION_YEAR_MISSING,
+)
+
+if TYPE_CHECKING:
+    from gradops_shared.errors import GradOpsError
 
 ReviewState = Literal["none", "pending", "second_review", "passed", "failed"]
 REVIEW_STATE_LABELS_ZH: dict[str, str] = {
@@ -64,10 +72,9 @@ def is_overdue(review_state: str, deadline: date | None, today: date) -> bool:
     return review_state in ("pending", "second_review") and deadline is not None and deadline < today
 
 
-def _illegal(state: str, action: str) -> Conflict:
-    return Conflict(
+def _illegal(state: str, action: str) -> GradOpsError:
+    return PRIOR_EDUCATION_ILLEGAL_STEP(
         f"The prior-education review is '{state}'; '{action}' is not possible now.",
-        code="registry.prior_education_illegal_step",
         message_zh=f"前置学历复查当前为“{REVIEW_STATE_LABELS_ZH[state]}”，不能进行该操作",
         extra={"review_state": state, "action": action},
     )
@@ -76,9 +83,8 @@ def _illegal(state: str, action: str) -> Conflict:
 def flag(state: str, *, level: str, notice_date: date) -> ReviewStep:
     """CHSI flagged the prior education (前置学历资格待查); only 专升本 students have one."""
     if level != "bachelor_from_junior_college":
-        raise Conflict(
+        raise PRIOR_EDUCATION_NOT_APPLICABLE(
             "Only bachelor_from_junior_college (专升本) students have a prior-education review.",
-            code="registry.prior_education_not_applicable",
             message_zh="仅专科起点本科（专升本）学生需要前置学历复查",
         )
     if state in ("pending", "second_review", "failed"):  # failed: the status is already cancelled
@@ -90,9 +96,8 @@ def required_first_review_evidence(*, prior_graduation_year: int | None, abroad:
     if abroad:
         return "overseas_credential"
     if prior_graduation_year is None:
-        raise InvalidInput(
+        raise PRIOR_GRADUATION_YEAR_MISSING(
             "prior_graduation_year is needed to choose the first review's evidence.",
-            code="registry.prior_graduation_year_missing",
             message_zh="请填写前置学历毕业年份（用于确定初审材料）",
             extra={
                 "errors": [
@@ -123,10 +128,9 @@ def first_review(
         raise _illegal(state, "first_review")
     required = required_first_review_evidence(prior_graduation_year=prior_graduation_year, abroad=abroad)
     if evidence_types != [required]:
-        raise InvalidInput(
+        raise PRIOR_EDUCATION_EVIDENCE_TYPE(
             f"The first review takes exactly one document of type {required} "
             f"({FIRST_REVIEW_EVIDENCE[required]}) for this prior diploma.",
-            code="registry.prior_education_evidence_type",
             message_zh=f"初审须提交且仅提交一份“{FIRST_REVIEW_EVIDENCE[required]}”",
             extra={"required_evidence_type": required},
         )
@@ -141,13 +145,26 @@ def second_review(state: str, *, passed: bool, evidence_types: list[str]) -> Rev
     missing = [t for t in SECOND_REVIEW_EVIDENCE if t not in evidence_types]
     extra = [t for t in evidence_types if t not in SECOND_REVIEW_EVIDENCE]
     if missing or extra:
-        raise InvalidInput(
+        raise PRIOR_EDUCATION_EVIDENCE_TYPE(
             "The second review takes the prior diploma, the ID card and the identity-consistency "
             f"proof (missing: {', '.join(missing) or 'none'}; not expected: {', '.join(extra) or 'none'}).",
-            code="registry.prior_education_evidence_type",
             message_zh="复审须提交前置学历毕业证书、居民身份证和身份一致性证明",
             extra={"missing_evidence_types": missing},
         )
     if passed:
         return ReviewStep("passed", "second_review", "passed", None)
     return ReviewStep("failed", "second_review", "failed", None)
+
+
+def required_evidence(state: str, *, abroad: bool, prior_graduation_year: int | None) -> list[str]:
+    """What the next step of a review in `state` takes; `abroad` and `prior_graduation_year` as the
+    last step recorded them (False/None before any step)."""
+    if state == "pending":
+        if abroad or prior_graduation_year is not None:
+            return [
+                required_first_review_evidence(prior_graduation_year=prior_graduation_year, abroad=abroad)
+            ]
+        return list(FIRST_REVIEW_EVIDENCE)  # one of them, by the prior diploma's year
+    if state == "second_review":
+        return list(SECOND_REVIEW_EVIDENCE)
+    return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from gradops_shared.errors import InvalidInput
+from gradops_registry.errors import ENROLMENT_TERM_FORMAT, ENROLMENT_TERM_OUT_OF_RANGE, VOCABULARY_UNKNOWN
 
 LEVELS: dict[str, str] = {
     "junior_college": "专科",
@@ -53,9 +53,8 @@ def normalise_code(field: str, raw: str) -> str:
     for code, label in vocabulary.items():
         if value == label:
             return code
-    raise InvalidInput(
+    raise VOCABULARY_UNKNOWN[field](
         f"{field} must be one of {', '.join(vocabulary)} (or their Chinese labels).",
-        code=f"registry.{field}_unknown",
         message_zh=f"{_FIELD_LABELS_ZH[field]}取值无效，可选：{'、'.join(vocabulary.values())}",
         extra={"errors": [{"field": field, "in": "body", "type": "vocabulary", "message": "unknown value"}]},
     )
@@ -65,9 +64,8 @@ def normalise_term(raw: str) -> str:
     """`2021春` / `2021-spring` -> `2021-spring`."""
     match = _TERM.match(raw.strip())
     if not match:
-        raise InvalidInput(
+        raise ENROLMENT_TERM_FORMAT(
             "enrolment_term must look like 2021-spring, 2021-autumn, 2021春 or 2021秋.",
-            code="registry.enrolment_term_format",
             message_zh="入学年度学期格式应为 2021春 或 2021秋",
         )
     season = match["season_en"] or ("spring" if match["season_zh"] == "春" else "autumn")
@@ -91,8 +89,7 @@ def check_term_plausible(term: str, *, birth_date: date | None, today: date) -> 
     latest = date(today.year + 1, 9, 1)
     too_early = birth_date is not None and start.year < birth_date.year + 10
     if start > latest or too_early:
-        raise InvalidInput(
+        raise ENROLMENT_TERM_OUT_OF_RANGE(
             "enrolment_term is not plausible: later than next year or before the student was ten.",
-            code="registry.enrolment_term_out_of_range",
             message_zh="入学年度学期不合理（晚于下一学期或早于学生十岁）",
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from gradops_shared.errors import Conflict
+from gradops_registry.errors import ILLEGAL_STATUS_CHANGE, STATUS_GRADUATED_RESERVED
 
 StudentStatus = Literal["enrolled", "suspended", "withdrawn", "cancelled", "graduated"]
 ChangeType = Literal["suspend", "resume", "change_major", "transfer_centre", "withdraw", "cancel"]
@@ -50,9 +50,8 @@ def apply_change(current: str, change: str) -> str:
     from `current` (graduated, withdrawn and cancelled are final)."""
     transition = TRANSITIONS[change]
     if current not in transition.allowed_from:
-        raise Conflict(
+        raise ILLEGAL_STATUS_CHANGE(
             f"A '{change}' change is not allowed for a student who is {current}.",
-            code="registry.illegal_status_change",
             message_zh=f"学籍状态为“{STATUS_LABELS_ZH[current]}”的学生不能办理“{CHANGE_LABELS_ZH[change]}”",
             extra={"from_status": current, "change_type": change},
         )
@@ -66,9 +65,8 @@ def change_for_status(current: str, requested: str) -> str:
     for change, transition in TRANSITIONS.items():
         if transition.to_status == requested and current in transition.allowed_from:
             return change
-    raise Conflict(
+    raise ILLEGAL_STATUS_CHANGE(
         f"A student who is {current} cannot become {requested}.",
-        code="registry.illegal_status_change",
         message_zh=f"学籍状态不能从“{STATUS_LABELS_ZH[current]}”变为“{STATUS_LABELS_ZH[requested]}”",
         extra={"from_status": current, "to_status": requested},
     )
@@ -77,8 +75,7 @@ def change_for_status(current: str, requested: str) -> str:
 def check_status_via_record_update(current: str | None, requested: str) -> None:
     """`graduated` is set only by the certificates flow (CertificateIssued), never by a client."""
     if requested == "graduated" and current != "graduated":
-        raise Conflict(
+        raise STATUS_GRADUATED_RESERVED(
             "A student becomes graduated only when a certificate is issued.",
-            code="registry.status_graduated_reserved",
             message_zh="毕业状态只能由证书发放流程设置",
         )

@@ -9,10 +9,9 @@ from datetime import date, datetime
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from gradops_registry.imports import parse_rows, read_table
-from gradops_registry.xlsx import SheetLimits, read_first_sheet
+from gradops_registry.service.imports import SheetLimits, parse_rows, read_first_sheet, read_table
 from gradops_shared.errors import InvalidInput, PayloadTooLarge
-from tests import registry_bombs
+from tests.registry import bombs as registry_bombs
 
 HEADER_ZH = "学号,姓名,性别,证件号码,学习中心,层次,学生类别,专业,入学年度学期,学习形式"
 ROW = "2021510001,张三,女,11010519491231002X,5135701,专科,开放教育,机电一体化技术,2021春,业余"

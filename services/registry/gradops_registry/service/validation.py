@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 from gradops_registry import domain
+from gradops_registry.errors import BIRTH_DATE_FUTURE, problem
 from gradops_registry.schemas import StudentIn
 from gradops_shared.errors import InvalidInput
 
@@ -58,9 +59,8 @@ class ValidatedRecord:
         if not self.problems:
             return
         first = self.problems[0]
-        raise InvalidInput(
+        raise problem(first.code)(
             "; ".join(f"{p.field}: {p.message_en}" for p in self.problems),
-            code=first.code,
             message_zh="；".join(p.message_zh for p in self.problems),
             extra={
                 "errors": [
@@ -124,7 +124,7 @@ def validate_record(payload: StudentIn, *, today: date) -> ValidatedRecord:
     if payload.birth_date is not None and payload.birth_date > today:
         problems.append(
             FieldProblem(
-                "birth_date", "registry.birth_date_future", "birth_date is in the future.", "出生日期晚于今天"
+                "birth_date", BIRTH_DATE_FUTURE.code, "birth_date is in the future.", "出生日期晚于今天"
             )
         )
     return ValidatedRecord(fields=fields, id_number=number, problems=problems)

@@ -1,8 +1,8 @@
-"""前置学历复查 use cases: flag, first review (HQ), second review (province), with evidence."""
+"""前置学历复查 use cases: flag, first review (HQ), second review (province), with evidence; the
+review as it stands, its evidence files, and the reviews past their deadline."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Literal
@@ -11,18 +11,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_registry.domain import apply_change
 from gradops_registry.domain import prior_education as rules
-from gradops_registry.domain.evidence import sniff_media_type
+from gradops_registry.domain.evidence import check_evidence_media_type
+from gradops_registry.errors import (
+    EVIDENCE_NOT_FOUND,
+    PRIOR_EDUCATION_EVIDENCE_TYPE,
+    PRIOR_EDUCATION_OUTCOME_MISSING,
+)
 from gradops_registry.models import EvidenceBlob, PriorEducationReview, Student, outbox
 from gradops_registry.repository import StudentRepository
-from gradops_registry.service import (
-    locked_student,
-    record_status_change,
-    snapshot_data,
-)
+from gradops_registry.service.record import get_student, locked_student, record_status_change, snapshot_data
 from gradops_shared.contracts import PriorEducationReviewed, StudentUpdated
-from gradops_shared.errors import InvalidInput
 from gradops_shared.outbox import add_event
 from gradops_shared.principal import Principal
+from gradops_shared.uploads import sniff
 
 ReviewAction = Literal["flag", "first_review", "second_review"]
 
@@ -33,18 +34,40 @@ class EvidenceUpload:
     content: bytes
 
 
-def required_evidence(student: Student, last: PriorEducationReview | None) -> list[str]:
-    if student.prior_education_state == "pending":
-        if last is not None and (last.abroad or last.prior_graduation_year is not None):
-            return [
-                rules.required_first_review_evidence(
-                    prior_graduation_year=last.prior_graduation_year, abroad=last.abroad
-                )
-            ]
-        return list(rules.FIRST_REVIEW_EVIDENCE)  # one of them, by the prior diploma's year
-    if student.prior_education_state == "second_review":
-        return list(rules.SECOND_REVIEW_EVIDENCE)
-    return []
+@dataclass(frozen=True)
+class Review:
+    """The student's review as it stands: the record and every step, oldest first."""
+
+    student: Student
+    steps: list[PriorEducationReview]
+
+
+async def review(session: AsyncSession, principal: Principal, student_no: str) -> Review:
+    student = await get_student(session, student_no, principal)
+    return Review(student, await StudentRepository(session).review_steps(student_no))
+
+
+async def evidence_file(
+    session: AsyncSession, principal: Principal, student_no: str, sha256: str
+) -> EvidenceBlob:
+    """One evidence file of the student's review: only evidence filed for this student, so a
+    digest alone opens nothing."""
+    await get_student(session, student_no, principal)
+    repo = StudentRepository(session)
+    steps = await repo.review_steps(student_no)
+    blob = None
+    if any(e["sha256"] == sha256 for step in steps for e in step.evidence):
+        blob = await repo.evidence(sha256)
+    if blob is None:
+        raise EVIDENCE_NOT_FOUND("No such evidence for this student.", message_zh="该学生没有此证明材料")
+    return blob
+
+
+async def overdue(session: AsyncSession, principal: Principal, limit: int) -> list[Student]:
+    """Reviews past their 3-month deadline, within the caller's reach."""
+    return await StudentRepository(session).overdue_reviews(
+        principal.centre_filter(), datetime.now(UTC).date(), limit
+    )
 
 
 async def review_step(
@@ -59,22 +82,20 @@ async def review_step(
     abroad: bool,
     notice_date: date | None,
     notes: str | None,
-) -> Student:
+) -> Review:
     student = await locked_student(session, student_no, principal, None)
     now = datetime.now(UTC)
     types = [e.evidence_type for e in evidence]
     unknown = [t for t in types if t not in rules.EVIDENCE_TYPES]
     if unknown:
-        raise InvalidInput(
+        raise PRIOR_EDUCATION_EVIDENCE_TYPE(
             f"Unknown evidence type(s) {', '.join(unknown)}; known: {', '.join(rules.EVIDENCE_TYPES)}.",
-            code="registry.prior_education_evidence_type",
             message_zh="证明材料类型无效",
         )
     if action == "flag":
         if evidence:
-            raise InvalidInput(
+            raise PRIOR_EDUCATION_EVIDENCE_TYPE(
                 "Flagging takes no evidence.",
-                code="registry.prior_education_evidence_type",
                 message_zh="标记待查时无需提交材料",
             )
         step = rules.flag(
@@ -82,9 +103,8 @@ async def review_step(
         )
     else:
         if outcome is None:
-            raise InvalidInput(
+            raise PRIOR_EDUCATION_OUTCOME_MISSING(
                 "A review needs its outcome: passed or failed.",
-                code="registry.prior_education_outcome_missing",
                 message_zh="请填写复查结论：通过或不通过",
                 extra={
                     "errors": [{"field": "outcome", "in": "body", "type": "missing", "message": "required"}]
@@ -107,27 +127,17 @@ async def review_step(
     stored: list[dict[str, object]] = []
     repo = StudentRepository(session)
     for upload in evidence:
-        media_type = sniff_media_type(upload.content)
-        digest = hashlib.sha256(upload.content).hexdigest()
-        await repo.store_evidence(
-            EvidenceBlob(
-                sha256=digest,
-                media_type=media_type,
-                size=len(upload.content),
-                content=upload.content,
-                created_at=now,
-            )
-        )
+        blob = await repo.store_evidence(upload.content, check_evidence_media_type(sniff(upload.content)))
         stored.append(
             {
                 "evidence_type": upload.evidence_type,
-                "media_type": media_type,
-                "size": len(upload.content),
-                "sha256": digest,
+                "media_type": blob.media_type,
+                "size": blob.size_bytes,
+                "sha256": blob.sha256,
             }
         )
 
-    session.add(
+    repo.add(
         PriorEducationReview(
             student_no=student_no,
             stage=step.stage,
@@ -170,5 +180,5 @@ async def review_step(
             actor=principal.subject,
         )
     await add_event(session, outbox, snapshot_data(StudentUpdated, student))
-    await session.flush()
-    return student
+    await repo.flush()
+    return Review(student, await repo.review_steps(student_no))

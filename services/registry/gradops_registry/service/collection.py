@@ -20,10 +20,10 @@ from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_registry.domain import LEVELS, mask_last4, mask_name
-from gradops_registry.service import get_student
+from gradops_registry.errors import COLLECTION_CODE_NOT_ENROLLED
+from gradops_registry.service.record import get_student
 from gradops_registry.settings import RegistrySettings
 from gradops_shared.collection_code import issue_code
-from gradops_shared.errors import Conflict
 from gradops_shared.principal import Principal
 
 CAPTION_ZH = "此码仅用于图像采集，请勿随意外传"
@@ -85,9 +85,8 @@ async def issue_collection_code(
 ) -> IssuedCode:
     student = await get_student(session, student_no, principal)
     if student.status != "enrolled":
-        raise Conflict(
+        raise COLLECTION_CODE_NOT_ENROLLED(
             f"A collection code is issued only to students in 在籍 (this one is {student.status}).",
-            code="registry.collection_code_not_enrolled",
             message_zh="仅在籍学生可以获取图像采集码",
         )
     expires_at = (datetime.now(UTC) + timedelta(days=settings.collection_code_ttl_days)).replace(

@@ -9,40 +9,19 @@ import io
 import threading
 import time
 import zipfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 from openpyxl import Workbook
 
-from gradops_suite.embedded import build_embedded, migrate_embedded
-from tests import registry_bombs
 from tests.e2e.slice import assert_problem
-from tests.e2e.test_registry_api import Suite, chinese_row, roster_csv
 from tests.factories import create_student, ensure_learning_centre, student_no, student_payload
+from tests.registry import bombs as registry_bombs
+from tests.registry.rosters import chinese_row, roster_csv
+from tests.support.suite import Suite
 
 IMPORTS = "/api/v1/students/imports"
-
-
-@pytest.fixture
-async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
-    await asyncio.to_thread(migrate_embedded, tmp_path)
-    built = build_embedded(tmp_path, bootstrap_api_key="gok_registry_bad_input")
-    registry_app = built.services["registry"]
-    secret = registry_app.state.settings.principal_secret.get_secret_value()
-    async with (
-        built.gateway.router.lifespan_context(built.gateway),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=built.gateway),
-            base_url="http://gradops",
-            headers={"authorization": "Bearer gok_registry_bad_input"},
-        ) as gateway,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=registry_app), base_url="http://registry"
-        ) as registry,
-    ):
-        yield Suite(gateway, registry, secret)
 
 
 def _upload(content: bytes, name: str = "r.xlsx") -> dict[str, tuple[str, bytes, str]]:

@@ -10,8 +10,8 @@ import pytest
 import reportlab
 from PIL import Image
 
-from gradops_registry.collection import cjk_font_path, render_png
-from gradops_registry.pii import PiiCipher
+from gradops_registry.service.collection import cjk_font_path, render_png
+from gradops_registry.service.pii import PiiCipher
 from gradops_registry.settings import RegistrySettings
 from gradops_shared.collection_code import (
     BadSignature,

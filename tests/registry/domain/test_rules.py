@@ -5,8 +5,9 @@ import pytest
 from gradops_registry import domain
 from gradops_registry.domain import org
 from gradops_registry.domain import prior_education as review
-from gradops_registry.domain.evidence import sniff_media_type
+from gradops_registry.domain.evidence import check_evidence_media_type
 from gradops_shared.errors import Conflict, InvalidInput, UnsupportedMediaType
+from gradops_shared.uploads import sniff
 
 TODAY = date(2026, 11, 23)
 
@@ -280,11 +281,13 @@ def test_overdue_means_past_the_deadline_while_still_open() -> None:
 
 
 def test_evidence_is_recognised_by_its_bytes() -> None:
-    assert sniff_media_type(b"%PDF-1.7 ...") == "application/pdf"
-    assert sniff_media_type(b"\x89PNG\r\n\x1a\n...") == "image/png"
-    assert sniff_media_type(b"\xff\xd8\xff\xe0...") == "image/jpeg"
+    assert check_evidence_media_type(sniff(b"%PDF-1.7 ...")) == "application/pdf"
+    assert check_evidence_media_type(sniff(b"\x89PNG\r\n\x1a\n...")) == "image/png"
+    assert check_evidence_media_type(sniff(b"\xff\xd8\xff\xe0...")) == "image/jpeg"
     with pytest.raises(UnsupportedMediaType):
-        sniff_media_type(b"GIF89a")
+        check_evidence_media_type(sniff(b"GIF89a"))
+    with pytest.raises(UnsupportedMediaType):  # a zip is a roster, never evidence
+        check_evidence_media_type(sniff(b"PK\x03\x04..."))
 
 
 def test_the_tree_has_the_university_at_the_root() -> None:

@@ -32,7 +32,17 @@ from datetime import date, datetime
 import python_calamine
 from defusedxml.ElementTree import fromstring  # type: ignore[import-untyped]
 
-from gradops_shared.errors import GradOpsError, InvalidInput, PayloadTooLarge
+from gradops_registry.errors import (
+    IMPORT_CELL_TOO_LONG,
+    IMPORT_MALFORMED,
+    IMPORT_PART_TOO_LARGE,
+    IMPORT_SHEET_MISSING,
+    IMPORT_TOO_MANY_COLUMNS,
+    IMPORT_TOO_MANY_ENTRIES,
+    IMPORT_TOO_MANY_ROWS,
+    IMPORT_TOO_MANY_SHARED_STRINGS,
+)
+from gradops_shared.errors import GradOpsError, ProblemType
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -64,16 +74,12 @@ class SheetLimits:
     max_shared_strings: int = 1_000_000
 
 
-def _malformed(detail: str) -> InvalidInput:
-    return InvalidInput(
-        f"The XLSX file cannot be read: {detail}.",
-        code="registry.import_malformed",
-        message_zh="XLSX 文件无法读取",
-    )
+def _malformed(detail: str) -> GradOpsError:
+    return IMPORT_MALFORMED(f"The XLSX file cannot be read: {detail}.", message_zh="XLSX 文件无法读取")
 
 
-def _too_large(detail: str, code: str, zh: str) -> PayloadTooLarge:
-    return PayloadTooLarge(detail, code=code, message_zh=zh)
+def _too_large(detail: str, problem: ProblemType, zh: str) -> GradOpsError:
+    return problem(detail, message_zh=zh)
 
 
 def _check_directory(content: bytes, limits: SheetLimits) -> None:
@@ -90,7 +96,7 @@ def _check_directory(content: bytes, limits: SheetLimits) -> None:
     if max(on_disk, total) > limits.max_entries or cd_size > limits.max_entries * 1024:
         raise _too_large(
             f"The XLSX archive has more than {limits.max_entries} entries.",
-            "registry.import_too_many_entries",
+            IMPORT_TOO_MANY_ENTRIES,
             f"XLSX 文件包含的条目超过 {limits.max_entries} 个",
         )
 
@@ -166,7 +172,7 @@ class _Scan:
         if len(self.carry) > _MAX_TEXT_RUN:  # text only: no '<' in it
             raise _too_large(
                 "A cell of the XLSX file holds more than 1 MB of text.",
-                "registry.import_cell_too_long",
+                IMPORT_CELL_TOO_LONG,
                 "XLSX 单元格内容超过 1 MB",
             )
 
@@ -183,7 +189,7 @@ class _Scan:
             if self.shared_strings > self.limits.max_shared_strings:
                 raise _too_large(
                     f"The XLSX file has more than {self.limits.max_shared_strings} shared strings.",
-                    "registry.import_too_many_shared_strings",
+                    IMPORT_TOO_MANY_SHARED_STRINGS,
                     f"XLSX 共享字符串超过 {self.limits.max_shared_strings} 个",
                 )
             return
@@ -206,13 +212,13 @@ class _Scan:
         if self.max_row > self.limits.max_rows + 1:
             raise _too_large(
                 f"The roster has more than {self.limits.max_rows} rows; split it into several files.",
-                "registry.import_too_many_rows",
+                IMPORT_TOO_MANY_ROWS,
                 f"名单超过 {self.limits.max_rows} 行，请拆分为多个文件",
             )
         if self.max_column > self.limits.max_columns:
             raise _too_large(
                 f"The roster has cells beyond column {self.limits.max_columns}.",
-                "registry.import_too_many_columns",
+                IMPORT_TOO_MANY_COLUMNS,
                 f"名单的列数超过 {self.limits.max_columns} 列",
             )
 
@@ -228,11 +234,9 @@ def _first_sheet_path(workbook: bytes, relations: bytes) -> str:
     return target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
 
 
-def _sheet_missing(detail: str) -> InvalidInput:
-    return InvalidInput(
-        f"The XLSX file has no readable first sheet: {detail}.",
-        code="registry.import_sheet_missing",
-        message_zh="XLSX 文件缺少第一个工作表",
+def _sheet_missing(detail: str) -> GradOpsError:
+    return IMPORT_SHEET_MISSING(
+        f"The XLSX file has no readable first sheet: {detail}.", message_zh="XLSX 文件缺少第一个工作表"
     )
 
 
@@ -248,7 +252,7 @@ def check_workbook(content: bytes, limits: SheetLimits) -> None:
         if len(entries) > limits.max_entries:
             raise _too_large(
                 f"The XLSX archive has more than {limits.max_entries} entries.",
-                "registry.import_too_many_entries",
+                IMPORT_TOO_MANY_ENTRIES,
                 f"XLSX 文件包含的条目超过 {limits.max_entries} 个",
             )
         for info in entries:
@@ -257,13 +261,13 @@ def check_workbook(content: bytes, limits: SheetLimits) -> None:
             if info.file_size > limits.max_part_bytes:
                 raise _too_large(
                     f"A part of the XLSX file inflates to more than {limits.max_part_bytes // 2**20} MB.",
-                    "registry.import_part_too_large",
+                    IMPORT_PART_TOO_LARGE,
                     f"XLSX 文件的组成部分解压后超过 {limits.max_part_bytes // 2**20} MB",
                 )
         if sum(info.file_size for info in entries) > limits.max_total_bytes:
             raise _too_large(
                 f"The XLSX file inflates to more than {limits.max_total_bytes // 2**20} MB.",
-                "registry.import_part_too_large",
+                IMPORT_PART_TOO_LARGE,
                 f"XLSX 文件解压后超过 {limits.max_total_bytes // 2**20} MB",
             )
         by_name = {info.filename: info for info in entries}
@@ -275,7 +279,7 @@ def check_workbook(content: bytes, limits: SheetLimits) -> None:
             if info.file_size > _SMALL_PART:
                 raise _too_large(
                     f"{name} is larger than {_SMALL_PART // 2**20} MB.",
-                    "registry.import_part_too_large",
+                    IMPORT_PART_TOO_LARGE,
                     f"XLSX 文件的 {name} 过大",
                 )
             return b"".join(_inflated(content, info))

@@ -16,12 +16,15 @@ from alembic import command
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gradops_registry import reviews
-from gradops_registry.imports import ImportRejected, import_roster
+from gradops_registry.errors import ImportRejected
 from gradops_registry.models import StatusChange, Student, outbox
-from gradops_registry.pii import PiiCipher
 from gradops_registry.schemas import IdentityFlagIn, StatusChangeIn, StudentIn
-from gradops_registry.service import change_status, set_identity_flag, upsert_student
+from gradops_registry.service import reviews
+from gradops_registry.service.identity import set_identity_flag
+from gradops_registry.service.imports import import_roster
+from gradops_registry.service.pii import PiiCipher
+from gradops_registry.service.status import change_status
+from gradops_registry.service.students import upsert_student
 from gradops_registry.settings import DEV_PII_KEY, RegistrySettings
 from gradops_shared.db import Database
 from gradops_shared.errors import Conflict

@@ -3,60 +3,24 @@ of centre-bound keys sent straight to the registry (the gateway has only the HQ 
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import csv
 import io
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
-from pathlib import Path
 
 import httpx
-import pytest
 from PIL import Image
 
 from gradops_shared.collection_code import verify_code
-from gradops_shared.principal import PRINCIPAL_HEADER, Principal, sign_principal
-from gradops_suite.embedded import build_embedded, migrate_embedded
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, ensure_learning_centre, png, student_no, student_payload
+from tests.registry.rosters import chinese_row, roster_csv
+from tests.support.suite import Suite
 
 PDF = b"%PDF-1.4\n% evidence\n"
 
 
-@dataclass
-class Suite:
-    gateway: httpx.AsyncClient
-    registry: httpx.AsyncClient
-    secret: str
-
-    def headers(self, *scopes: str, centres: set[str] | None = None) -> dict[str, str]:
-        principal = Principal(
-            subject="centre-key",
-            scopes=frozenset(scopes),
-            centres=None if centres is None else frozenset(centres),
-        )
-        return {PRINCIPAL_HEADER: sign_principal(principal, self.secret)}
-
-
-@pytest.fixture
-async def suite(tmp_path: Path) -> AsyncIterator[Suite]:
-    await asyncio.to_thread(migrate_embedded, tmp_path)
-    built = build_embedded(tmp_path, bootstrap_api_key="gok_registry_tests")
-    registry_app = built.services["registry"]
-    secret = registry_app.state.settings.principal_secret.get_secret_value()
-    async with (
-        built.gateway.router.lifespan_context(built.gateway),
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=built.gateway),
-            base_url="http://gradops",
-            headers={"authorization": "Bearer gok_registry_tests"},
-        ) as gateway,
-        httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=registry_app), base_url="http://registry"
-        ) as registry,
-    ):
-        yield Suite(gateway, registry, secret)
+def direct(suite: Suite) -> httpx.AsyncClient:
+    """Straight to the registry (no gateway), for calls with a signed principal of a test's own."""
+    return suite.services["registry"]
 
 
 # ---- organisation tree --------------------------------------------------------------------------
@@ -169,7 +133,7 @@ async def test_id_number_is_clear_only_with_pii_read_and_names_masked_on_request
 
     with_pii = (await suite.gateway.get(f"/api/v1/students/{number}")).json()  # bootstrap key: every scope
     assert with_pii["id_number"] == payload["id_number"]
-    without = await suite.registry.get(f"/api/v1/students/{number}", headers=suite.headers("registry:read"))
+    without = await direct(suite).get(f"/api/v1/students/{number}", headers=suite.headers("registry:read"))
     assert without.json()["id_number"] is None
     assert without.json()["id_number_masked"] == "*****" + payload["id_number"][-4:]
     assert payload["id_number"] not in without.text
@@ -198,15 +162,15 @@ async def test_a_centre_key_sees_only_its_centres_students(suite: Suite) -> None
     theirs = await create_student(suite.gateway, learning_centre="5135702")
     centre_a = suite.headers("registry:read", "registry:write", "registry:review", centres={"5135701"})
 
-    assert (await suite.registry.get(f"/api/v1/students/{mine}", headers=centre_a)).status_code == 200
+    assert (await direct(suite).get(f"/api/v1/students/{mine}", headers=centre_a)).status_code == 200
     for path in ("", "/status-changes", "/history", "/prior-education-review"):
         assert_problem(
-            await suite.registry.get(f"/api/v1/students/{theirs}{path}", headers=centre_a),
+            await direct(suite).get(f"/api/v1/students/{theirs}{path}", headers=centre_a),
             404,
             "registry.student_not_found",
         )
     # Updating the other centre's student: 404, and nothing changes.
-    update = await suite.registry.put(
+    update = await direct(suite).put(
         f"/api/v1/students/{theirs}",
         json=student_payload(learning_centre="5135702", major="会计学"),
         headers=centre_a,
@@ -214,25 +178,25 @@ async def test_a_centre_key_sees_only_its_centres_students(suite: Suite) -> None
     assert_problem(update, 404, "registry.student_not_found")
     assert (await suite.gateway.get(f"/api/v1/students/{theirs}")).json()["major"] == "机电一体化技术"
     # Creating a student in a centre out of reach is refused as if the centre did not exist.
-    created = await suite.registry.put(
+    created = await direct(suite).put(
         f"/api/v1/students/{student_no()}", json=student_payload(learning_centre="5135702"), headers=centre_a
     )
     assert_problem(created, 422, "registry.learning_centre_not_found")
     # Transferring one's own student to a centre out of reach: same.
-    transfer = await suite.registry.post(
+    transfer = await direct(suite).post(
         f"/api/v1/students/{mine}/status-changes",
         json={"change_type": "transfer_centre", "reason": "x", "learning_centre": "5135702"},
         headers=centre_a,
     )
     assert_problem(transfer, 422, "registry.learning_centre_not_found")
     # Lists are filtered, even when the other centre is asked for explicitly.
-    listed = (await suite.registry.get("/api/v1/students", headers=centre_a)).json()
+    listed = (await direct(suite).get("/api/v1/students", headers=centre_a)).json()
     assert {s["learning_centre"] for s in listed["items"]} == {"5135701"} and listed["count"] >= 1
     asked = (
-        await suite.registry.get("/api/v1/students", params={"centre": "5135702"}, headers=centre_a)
+        await direct(suite).get("/api/v1/students", params={"centre": "5135702"}, headers=centre_a)
     ).json()
     assert asked == {"items": [], "next_cursor": None, "count": 0}
-    assert_problem(await suite.registry.get("/api/v1/learning-centres/5135702", headers=centre_a), 404)
+    assert_problem(await direct(suite).get("/api/v1/learning-centres/5135702", headers=centre_a), 404)
 
 
 # ---- lists -------------------------------------------------------------------------------------
@@ -531,7 +495,8 @@ async def test_identity_flag_is_set_with_a_kind_and_cleared_by_a_review(suite: S
     )
     reader = suite.headers("registry:read", "registry:write")
     assert_problem(
-        await suite.registry.post(path, json={"in_doubt": False, "reason": "x"}, headers=reader), 403
+        await direct(suite).post(path, json={"in_doubt": False, "reason": "x"}, headers=reader),
+        403,
     )
     cleared = await suite.gateway.post(path, json={"in_doubt": False, "reason": "复核备案，省厅同意"})
     assert cleared.json()["identity_in_doubt"] is False
@@ -576,25 +541,6 @@ async def test_collection_code_is_signed_and_its_qr_is_a_png(suite: Suite) -> No
 
 
 # ---- import through the gateway ----------------------------------------------------------------
-
-
-def roster_csv(rows: list[dict[str, str]], encoding: str = "utf-8") -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode(encoding)
-
-
-def chinese_row(number: str, **overrides: str) -> dict[str, str]:
-    p = student_payload()
-    row = {
-        "学号": number, "姓名": "王五", "性别": "女", "出生日期": p["birth_date"], "证件类型": "居民身份证",
-        "证件号码": p["id_number"], "学习中心": "5135701", "层次": "专科", "学生类别": "开放教育",
-        "专业": "会计学", "入学年度学期": "2022秋", "学习形式": "业余",
-    }  # fmt: skip
-    row.update(overrides)
-    return row
 
 
 async def test_import_is_all_or_nothing_unless_partial(suite: Suite) -> None:

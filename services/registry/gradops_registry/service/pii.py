@@ -5,6 +5,7 @@ number nor anything a dictionary attack could reverse without the key."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -12,6 +13,8 @@ import os
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from gradops_registry.settings import RegistrySettings
 
 _VERSION = "v1"
 _AAD = b"gradops.registry.id_number"
@@ -42,3 +45,12 @@ class PiiCipher:
 
     def lookup_hash(self, number: str) -> str:
         return hmac.new(self._hash_key, number.encode(), hashlib.sha256).hexdigest()
+
+
+@functools.lru_cache(maxsize=8)
+def cipher_for(secret: str) -> PiiCipher:
+    return PiiCipher(secret)
+
+
+def registry_cipher(settings: RegistrySettings) -> PiiCipher:
+    return cipher_for(settings.pii_key.get_secret_value())
