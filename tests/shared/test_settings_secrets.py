@@ -22,7 +22,7 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from gradops_registry.pii import PiiCipher
+from gradops_registry.service.pii import PiiCipher
 from gradops_shared.migrations import REPO_ROOT, upgrade
 from gradops_shared.settings import (
     ALLOW_DEVELOPMENT_SECRETS_ENV,

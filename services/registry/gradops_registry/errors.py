@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gradops_shared.errors import GradOpsError, ProblemCatalogue, ProblemType
+from gradops_shared.problems import GradOpsError, ProblemCatalogue, ProblemType
 
 if TYPE_CHECKING:
     from gradops_registry.schemas import ImportReport

@@ -21,7 +21,7 @@ from gradops_registry.errors import (
 )
 
 if TYPE_CHECKING:
-    from gradops_shared.errors import GradOpsError
+    from gradops_shared.problems import GradOpsError
 
 ReviewState = Literal["none", "pending", "second_review", "passed", "failed"]
 REVIEW_STATE_LABELS_ZH: dict[str, str] = {
