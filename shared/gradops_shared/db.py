@@ -12,7 +12,22 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, MetaData, String, event, text
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Select,
+    SQLColumnExpression,
+    String,
+    and_,
+    event,
+    or_,
+    text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -147,12 +162,49 @@ async def store_blob(session: AsyncSession, model: type[BlobT], data: bytes, med
     return blob
 
 
+def conflict_insert(session: AsyncSession) -> Any:
+    """`insert` of the session's dialect, for INSERT … ON CONFLICT (both have it, spelled by each)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+RowT = TypeVar("RowT")
+K1 = TypeVar("K1")
+K2 = TypeVar("K2")
+
+
+def after_position(
+    first: SQLColumnExpression[K1], second: SQLColumnExpression[K2], after: tuple[K1, K2]
+) -> ColumnElement[bool]:
+    """Rows after a cursor position in (first, second) order: the keyset filter of a cursor page
+    (`second` breaks ties, so a page boundary never skips or repeats a row)."""
+    return or_(first > after[0], and_(first == after[0], second > after[1]))
+
+
 class Repository:
     """The small base of every service's repository: it holds the unit of work's session and is the
     only place queries live. Use cases build it from the session the edge handed them."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    async def insert_if_absent(self, model: type[Any], values: dict[str, Any], key: str) -> bool:
+        """Inserts the row unless one with the same `key` exists (two writers meeting a new row at
+        once insert it once, never a duplicate key); True when this call inserted it."""
+        insert = conflict_insert(self.session)
+        result = await self.session.execute(
+            insert(model).values(**values).on_conflict_do_nothing(index_elements=[key])
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def rows(self, query: Select[RowT]) -> list[RowT]:
+        """The query's rows (each one mapped object), in its order."""
+        return list((await self.session.execute(query)).scalars())
+
+    async def one_or_none(self, query: Select[RowT], *, for_update: bool = False) -> RowT | None:
+        """The query's one row or None; locked until the transaction ends when `for_update`."""
+        if for_update:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
 
     async def flush(self) -> None:
         await self.session.flush()

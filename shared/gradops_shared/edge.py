@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gradops_shared.principal import Principal, requires
@@ -52,3 +52,12 @@ PrincipalDep = Annotated[Principal, requires()]
 def settings_of(request: Request) -> Any:
     """The service's settings (typed by each service's `api/deps.py` alias)."""
     return request.app.state.settings
+
+
+def cursor_query(description: str) -> Any:
+    """`?cursor=`: the opaque `next_cursor` of the previous page, as every cursor page takes it
+    (URL-safe base64, 1 to 512 characters); `description` says it in the service's words.
+
+        Cursor = Annotated[str | None, cursor_query("next_cursor of the previous page")]
+    """
+    return Query(min_length=1, max_length=512, pattern=r"^[A-Za-z0-9_-]+$", description=description)

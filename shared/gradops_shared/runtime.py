@@ -25,7 +25,7 @@ from gradops_shared.contracts import TOPICS
 from gradops_shared.db import Database
 from gradops_shared.errors import CATALOGUE, catalogue_entries
 from gradops_shared.http import health_router, new_app
-from gradops_shared.outbox import OutboxRelay
+from gradops_shared.outbox import INBOX_TABLE, OUTBOX_TABLE, OutboxRelay
 from gradops_shared.settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -37,9 +37,8 @@ class ServiceDefinition:
     title: str
     description: str
     settings_cls: type[ServiceSettings]
+    # The service's tables; every service's metadata also holds the shared outbox and inbox tables.
     metadata: MetaData
-    outbox: Table
-    inbox: Table
     # The service's routes: one APIRouter (module-level routers included into it), or a factory.
     router: APIRouter | Callable[[], APIRouter]
     consumes: tuple[str, ...] = ()
@@ -54,6 +53,18 @@ class ServiceDefinition:
     def schema(self) -> str:
         assert self.metadata.schema is not None
         return self.metadata.schema
+
+    @property
+    def outbox(self) -> Table:
+        return self.metadata.tables[f"{self.schema}.{OUTBOX_TABLE}"]
+
+    @property
+    def inbox(self) -> Table:
+        return self.metadata.tables[f"{self.schema}.{INBOX_TABLE}"]
+
+    def create_app(self, settings: ServiceSettings | None = None, runtime: Runtime | None = None) -> FastAPI:
+        """The service's API app: its settings from the environment unless given."""
+        return create_service_app(self, settings or self.settings_cls(), runtime)
 
 
 @dataclass

@@ -2,11 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import func, or_, select, update
 
 from gradops_certificates.models import (
     Certificate,
@@ -18,23 +15,11 @@ from gradops_certificates.models import (
     StudentProjection,
     VerificationLookup,
 )
-from gradops_shared.db import Repository, sha256_hex
-
-
-def _after(
-    moment: InstrumentedAttribute[datetime], key: InstrumentedAttribute[str], after: tuple[datetime, str]
-) -> ColumnElement[bool]:
-    """Rows after a (time, id) cursor position, in (time, id) order."""
-    return or_(moment > after[0], and_(moment == after[0], key > after[1]))
+from gradops_shared.db import Repository, after_position, conflict_insert, sha256_hex
 
 
 class CertificateRepository(Repository):
     """Every query of the certificates service."""
-
-    def _insert(self) -> Any:
-        """INSERT … ON CONFLICT in the session's dialect (both have it, spelled by each)."""
-        dialect = self.session.get_bind().dialect.name
-        return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
     async def for_student_batch(self, student_no: str, batch_code: str, kind: str) -> Certificate | None:
         query = select(Certificate).where(
@@ -55,10 +40,9 @@ class CertificateRepository(Repository):
         return (await self.session.execute(query)).scalar_one_or_none()
 
     async def of_student(self, student_no: str) -> list[Certificate]:
-        query = (
+        return await self.rows(
             select(Certificate).where(Certificate.student_no == student_no).order_by(Certificate.created_at)
         )
-        return list((await self.session.execute(query)).scalars())
 
     async def page_of_student(
         self,
@@ -72,15 +56,14 @@ class CertificateRepository(Repository):
         if centres is not None:
             query = query.where(Certificate.learning_centre.in_(centres))
         if after is not None:
-            query = query.where(_after(Certificate.created_at, Certificate.number, after))
+            query = query.where(after_position(Certificate.created_at, Certificate.number, after))
         query = query.order_by(Certificate.created_at, Certificate.number).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     async def by_number(self, number: str, *, for_update: bool = False) -> Certificate | None:
-        query = select(Certificate).where(Certificate.number == number)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self.one_or_none(
+            select(Certificate).where(Certificate.number == number), for_update=for_update
+        )
 
     async def of_batch(self, batch_code: str, centres: frozenset[str] | None) -> list[Certificate]:
         query = select(Certificate).where(Certificate.batch_code == batch_code)
@@ -109,13 +92,11 @@ class CertificateRepository(Repository):
         if centres is not None:
             query = query.where(Certificate.learning_centre.in_(centres))
         if after is not None:
-            query = query.where(
-                or_(centre_key > after[0], and_(centre_key == after[0], Certificate.number > after[1]))
-            )
+            query = query.where(after_position(centre_key, Certificate.number, after))
         query = query.order_by(centre_key, Certificate.number)
         if limit is not None:
             query = query.limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     async def next_serial(
         self, school_code: str, education_type_code: str, year: int, level_code: str
@@ -129,7 +110,7 @@ class CertificateRepository(Repository):
         lock it takes is held until our transaction ends, so a serial is never used twice and
         never skipped (a rolled-back issuance gives its serials back). Callers taking several
         series in one transaction take them in sorted order, so two never wait on each other."""
-        insert = self._insert()
+        insert = conflict_insert(self.session)
         statement = insert(SerialCounter).values(
             school_code=school_code,
             education_type_code=education_type_code,
@@ -193,7 +174,7 @@ class CertificateRepository(Repository):
         query = query.order_by(DistributionEvent.id)
         if limit is not None:
             query = query.limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     async def file(self, sha256: str) -> StoredFile | None:
         return await self.session.get(StoredFile, sha256)
@@ -202,7 +183,7 @@ class CertificateRepository(Repository):
         """Content-addressed: the same scan uploaded twice is stored once (also when two uploads
         race: ON CONFLICT, not read-then-insert). Returns its SHA-256."""
         sha256 = sha256_hex(data)
-        insert = self._insert()
+        insert = conflict_insert(self.session)
         await self.session.execute(
             insert(StoredFile)
             .values(
@@ -219,10 +200,9 @@ class CertificateRepository(Repository):
     # Replacements
 
     async def replacement(self, replacement_id: str, *, for_update: bool = False) -> Replacement | None:
-        query = select(Replacement).where(Replacement.id == replacement_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self.one_or_none(
+            select(Replacement).where(Replacement.id == replacement_id), for_update=for_update
+        )
 
     async def standing_replacement_of(self, original_number: str) -> Replacement | None:
         """The application that still counts against "once only" (applied, verified or approved);
@@ -250,17 +230,14 @@ class CertificateRepository(Repository):
         if centres is not None:
             query = query.where(Replacement.learning_centre.in_(centres))
         if after is not None:
-            query = query.where(_after(Replacement.applied_at, Replacement.id, after))
+            query = query.where(after_position(Replacement.applied_at, Replacement.id, after))
         query = query.order_by(Replacement.applied_at, Replacement.id).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     # Share codes and the lookup log
 
     async def share_code(self, code: str, *, for_update: bool = False) -> ShareCode | None:
-        query = select(ShareCode).where(ShareCode.code == code)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self.one_or_none(select(ShareCode).where(ShareCode.code == code), for_update=for_update)
 
     async def lookups(self, limit: int, before: int | None = None) -> list[VerificationLookup]:
         """Newest first; `before` is the id the previous page ended with."""
@@ -268,4 +245,4 @@ class CertificateRepository(Repository):
         if before is not None:
             query = query.where(VerificationLookup.id < before)
         query = query.order_by(VerificationLookup.id.desc()).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 from gradops_photo import api, workers
-from gradops_photo.models import Base, inbox, outbox
+from gradops_photo.models import Base
 from gradops_photo.settings import PhotoSettings
-from gradops_shared.runtime import Runtime, ServiceDefinition, create_service_app
+from gradops_shared.runtime import ServiceDefinition
 
 DEFINITION = ServiceDefinition(
     name="photo",
@@ -14,12 +12,8 @@ DEFINITION = ServiceDefinition(
     "proofreading and completion figures.",
     settings_cls=PhotoSettings,
     metadata=Base.metadata,
-    outbox=outbox,
-    inbox=inbox,
     router=api.router,
     workers=workers.lifespan,
 )
 
-
-def create_app(settings: PhotoSettings | None = None, runtime: Runtime | None = None) -> FastAPI:
-    return create_service_app(DEFINITION, settings or PhotoSettings(), runtime)
+create_app = DEFINITION.create_app

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 
 from gradops_photo.models import (
     CaptureSession,
@@ -17,7 +17,7 @@ from gradops_photo.models import (
     PhotoSubmission,
     SubmissionTransition,
 )
-from gradops_shared.db import Repository, store_blob
+from gradops_shared.db import Repository, after_position, store_blob
 from gradops_shared.uploads import sniff
 
 # Pending reviews without a due time (none today: every pending review gets one) sort last on both
@@ -34,10 +34,9 @@ class PhotoRepository(Repository):
         return await self.session.get(PhotoBlob, sha256)
 
     async def get_submission(self, submission_id: str, *, for_update: bool = False) -> PhotoSubmission | None:
-        query = select(PhotoSubmission).where(PhotoSubmission.id == submission_id)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self.one_or_none(
+            select(PhotoSubmission).where(PhotoSubmission.id == submission_id), for_update=for_update
+        )
 
     async def submissions_of(
         self, student_no: str, *, kind: str | None = None, for_update: bool = False
@@ -48,18 +47,17 @@ class PhotoRepository(Repository):
         query = query.order_by(PhotoSubmission.created_at, PhotoSubmission.id)
         if for_update:
             query = query.with_for_update()
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     async def submissions_of_many(self, student_nos: Iterable[str], kind: str) -> list[PhotoSubmission]:
         wanted = list(set(student_nos))
         if not wanted:
             return []
-        query = (
+        return await self.rows(
             select(PhotoSubmission)
             .where(PhotoSubmission.student_no.in_(wanted), PhotoSubmission.kind == kind)
             .order_by(PhotoSubmission.created_at, PhotoSubmission.id)
         )
-        return list((await self.session.execute(query)).scalars())
 
     def add_submission(self, submission: PhotoSubmission) -> None:
         self.session.add(submission)
@@ -68,20 +66,18 @@ class PhotoRepository(Repository):
         self.session.add(transition)
 
     async def transitions(self, submission_id: str) -> list[SubmissionTransition]:
-        query = (
+        return await self.rows(
             select(SubmissionTransition)
             .where(SubmissionTransition.submission_id == submission_id)
             .order_by(SubmissionTransition.id)
         )
-        return list((await self.session.execute(query)).scalars())
 
     async def rejected_due(self, now: datetime) -> list[PhotoSubmission]:
-        query = (
+        return await self.rows(
             select(PhotoSubmission)
             .where(PhotoSubmission.state == "rejected", PhotoSubmission.resubmit_by < now)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.execute(query)).scalars())
 
     async def review_queue(
         self,
@@ -105,7 +101,7 @@ class PhotoRepository(Repository):
         count = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
         due = func.coalesce(PhotoSubmission.review_due_at, NO_DUE_TIME)
         if after is not None:
-            query = query.where(or_(due > after[0], and_(due == after[0], PhotoSubmission.id > after[1])))
+            query = query.where(after_position(due, PhotoSubmission.id, after))
         page = query.order_by(due, PhotoSubmission.id).limit(limit).offset(offset)
         return list((await self.session.execute(page)).scalars()), int(count)
 
@@ -124,12 +120,7 @@ class PhotoRepository(Repository):
             query = query.where(PhotoSubmission.learning_centre.in_(sorted(centres)))
         count = (await self.session.execute(select(func.count()).select_from(query.subquery()))).scalar_one()
         if after is not None:
-            query = query.where(
-                or_(
-                    PhotoSubmission.created_at > after[0],
-                    and_(PhotoSubmission.created_at == after[0], PhotoSubmission.id > after[1]),
-                )
-            )
+            query = query.where(after_position(PhotoSubmission.created_at, PhotoSubmission.id, after))
         page = query.order_by(PhotoSubmission.created_at, PhotoSubmission.id).limit(limit)
         return list((await self.session.execute(page)).scalars()), int(count)
 
@@ -154,18 +145,16 @@ class PhotoRepository(Repository):
         return await self.session.get(PhotoImport, import_id, with_for_update=for_update or None)
 
     async def import_files(self, import_id: str) -> list[PhotoImportFile]:
-        query = (
+        return await self.rows(
             select(PhotoImportFile)
             .where(PhotoImportFile.import_id == import_id)
             .order_by(PhotoImportFile.position)
         )
-        return list((await self.session.execute(query)).scalars())
 
     async def stale_imports(self, cutoff: datetime) -> list[PhotoImport]:
         """Unfinished jobs whose heartbeat is older than `cutoff` (locked; others' skipped)."""
-        query = (
+        return await self.rows(
             select(PhotoImport)
             .where(PhotoImport.status.in_(("queued", "running")), PhotoImport.heartbeat_at < cutoff)
             .with_for_update(skip_locked=True)
         )
-        return list((await self.session.execute(query)).scalars())

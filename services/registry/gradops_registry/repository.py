@@ -30,10 +30,9 @@ class StudentRepository(Repository):
     """Students and what hangs off them: status changes, review steps, identity flags, evidence."""
 
     async def get(self, student_no: str, *, for_update: bool = False) -> Student | None:
-        query = select(Student).where(Student.student_no == student_no)
-        if for_update:
-            query = query.with_for_update()
-        return (await self.session.execute(query)).scalar_one_or_none()
+        return await self.one_or_none(
+            select(Student).where(Student.student_no == student_no), for_update=for_update
+        )
 
     def add_status_change(self, change: StatusChange) -> None:
         self.session.add(change)
@@ -116,7 +115,7 @@ class StudentRepository(Repository):
         if after is not None:
             query = query.where(Student.student_no > after)
         query = query.order_by(Student.student_no).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     async def count(self, filters: StudentFilters) -> int:
         if filters.centres is not None and not filters.centres:
@@ -134,7 +133,7 @@ class StudentRepository(Repository):
                 return []
             query = query.where(Student.learning_centre.in_(sorted(centres)))
         query = query.order_by(Student.prior_education_deadline, Student.student_no).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     async def status_history(
         self, student_no: str, *, after: int | None = None, limit: int | None = None
@@ -144,23 +143,21 @@ class StudentRepository(Repository):
         if after is not None:
             query = query.where(StatusChange.id > after)
         query = query.order_by(StatusChange.id).limit(limit)
-        return list((await self.session.execute(query)).scalars())
+        return await self.rows(query)
 
     async def review_steps(self, student_no: str) -> list[PriorEducationReview]:
-        query = (
+        return await self.rows(
             select(PriorEducationReview)
             .where(PriorEducationReview.student_no == student_no)
             .order_by(PriorEducationReview.id)
         )
-        return list((await self.session.execute(query)).scalars())
 
     async def identity_flags(self, student_no: str) -> list[IdentityFlagChange]:
-        query = (
+        return await self.rows(
             select(IdentityFlagChange)
             .where(IdentityFlagChange.student_no == student_no)
             .order_by(IdentityFlagChange.id)
         )
-        return list((await self.session.execute(query)).scalars())
 
     async def evidence(self, sha256: str) -> EvidenceBlob | None:
         return await self.session.get(EvidenceBlob, sha256)

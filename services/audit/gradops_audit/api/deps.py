@@ -10,7 +10,7 @@ from fastapi import Depends, Path, Query, Request
 from gradops_audit.errors import HQ_ONLY, REGISTRY_UNAVAILABLE, STUDENT_NO_INVALID
 from gradops_audit.schemas import BATCH_CODE_PATTERN
 from gradops_audit.settings import AuditSettings
-from gradops_shared.edge import settings_of
+from gradops_shared.edge import cursor_query, settings_of
 from gradops_shared.peers import RegistryClient
 from gradops_shared.principal import Principal, requires
 from gradops_shared.runtime import runtime_from
@@ -48,15 +48,7 @@ BatchCode = Annotated[
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 AuditId = Annotated[str, Path(min_length=36, max_length=36, pattern=UUID_PATTERN)]
 Limit = Annotated[int, Query(ge=1, le=500)]
-Cursor = Annotated[
-    str | None,
-    Query(
-        min_length=1,
-        max_length=512,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="`next_cursor` of the previous page (opaque)",
-    ),
-]
+Cursor = Annotated[str | None, cursor_query("`next_cursor` of the previous page (opaque)")]
 CentreCodes = Annotated[
     list[Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[0-9A-Za-z_-]+$")]] | None,
     Query(description="Learning centre code(s)"),

@@ -1,4 +1,5 @@
-"""What the audit's query modules share: chunked reads, the dialect, insert-if-absent."""
+"""What the audit's query modules share: chunked reads, the dialect, serialised writers
+(insert-if-absent is every repository's, from `gradops_shared.db.Repository`)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from gradops_shared.db import Repository
 
@@ -26,16 +25,6 @@ class Queries(Repository):
     @property
     def on_postgres(self) -> bool:
         return self.session.bind is not None and self.session.bind.dialect.name == "postgresql"
-
-    async def insert_if_absent(self, model: type[Any], values: dict[str, Any], key: str) -> bool:
-        """Inserts the row unless one with the same `key` exists (two writers meeting a new row at
-        once insert it once, never a duplicate key); True when this call inserted it."""
-        dialect = self.session.get_bind().dialect.name
-        insert_ = postgresql_insert if dialect == "postgresql" else sqlite_insert
-        result = await self.session.execute(
-            insert_(model).values(**values).on_conflict_do_nothing(index_elements=[key])
-        )
-        return bool(getattr(result, "rowcount", 0))
 
     async def serialise(self, key: str) -> None:
         """Holds a transaction-scoped lock named `key` (PostgreSQL advisory lock) so that writers of

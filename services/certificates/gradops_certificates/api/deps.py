@@ -7,12 +7,12 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, Path, Query, Request, Response, UploadFile
+from fastapi import Depends, Path, Request, Response, UploadFile
 
 from gradops_certificates.errors import SCAN_TOO_LARGE
 from gradops_certificates.service.scans import MAX_SCAN_BYTES
 from gradops_certificates.settings import CertificatesSettings
-from gradops_shared.edge import settings_of
+from gradops_shared.edge import cursor_query, settings_of
 from gradops_shared.errors import Problem
 from gradops_shared.principal import Principal, requires
 from gradops_shared.uploads import read_limited
@@ -54,15 +54,7 @@ def today() -> date:
 # The same cursor is also offered in headers, `X-Next-Cursor` and an RFC 8288 `Link: <…>; rel="next"`,
 # for clients that page by headers. next_cursor null and no headers: this was the last page.
 
-Cursor = Annotated[
-    str | None,
-    Query(
-        min_length=1,
-        max_length=512,
-        pattern=r"^[A-Za-z0-9_-]+$",
-        description="next_cursor of the previous page; omit for the first page",
-    ),
-]
+Cursor = Annotated[str | None, cursor_query("next_cursor of the previous page; omit for the first page")]
 PAGE_HEADERS: dict[int | str, dict[str, Any]] = {
     200: {
         "headers": {
