@@ -11,8 +11,4 @@ import os
 # Tests run on PostgreSQL/Kafka with the development secrets: the explicit opt-in (never in production).
 os.environ.setdefault("GRADOPS_ALLOW_DEVELOPMENT_SECRETS", "1")
 
-from tests.support.databases import DB_SUFFIX, KAFKA_BOOTSTRAP, PG_SERVER, fresh_database
-
 pytest_plugins = ["tests.support.databases", "tests.support.stack", "tests.support.suite"]
-
-__all__ = ["DB_SUFFIX", "KAFKA_BOOTSTRAP", "PG_SERVER", "fresh_database"]

@@ -40,7 +40,6 @@ import pytest
 from gradops_shared.principal import SCOPES
 from gradops_suite import stack
 from gradops_suite.embedded import embedded_client
-from tests.e2e.gateway_tools import bearer, create_key
 from tests.e2e.slice import run_vertical_slice
 from tests.factories import (
     create_student,
@@ -52,6 +51,7 @@ from tests.factories import (
     student_payload,
     transcript_payload,
 )
+from tests.support.gateway_tools import bearer, create_key
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "openapi" / "gradops.json"
 CENTRE_A = "5135701"  # owns every resource the makers create

@@ -14,9 +14,9 @@ import pytest
 from gradops_gateway.idempotency import REPLAY_HEADER
 from gradops_notifications.domain.signing import SIGNATURE_HEADER, verify
 from gradops_suite import stack
-from tests.e2e.gateway_tools import bearer, webhook_receiver
 from tests.factories import ensure_learning_centre, student_no, student_payload
-from tests.integration.kafka_tools import read_topic
+from tests.support.gateway_tools import bearer, webhook_receiver
+from tests.support.kafka import read_topic
 
 
 @pytest.fixture

@@ -59,7 +59,7 @@ def test_logs_of_every_process_are_under_one_directory(stack_config: stack.Stack
 async def test_request_id_travels_from_gateway_into_kafka_headers(
     gateway: httpx.AsyncClient, stack_config: stack.StackConfig
 ) -> None:
-    from tests.integration.kafka_tools import read_topic
+    from tests.support.kafka import read_topic
 
     number = student_no()
     await ensure_learning_centre(gateway)

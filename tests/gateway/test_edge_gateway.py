@@ -18,9 +18,9 @@ from gradops_gateway.app import create_app
 from gradops_gateway.edges import client_address, parse_networks
 from gradops_gateway.idempotency import REPLAY_HEADER
 from gradops_gateway.settings import GatewaySettings
-from tests.e2e.gateway_tools import bearer
 from tests.e2e.slice import assert_problem
 from tests.gateway.test_gateway_proxy import gateway_database
+from tests.support.gateway_tools import bearer
 
 WRITE = [{"GradOpsPrincipal": ["registry:write"]}]
 SPEC: dict[str, dict[str, Any]] = {

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from gradops_gateway.upstream import LeanHTTPTransport
-from tests.e2e.gateway_tools import free_port
+from tests.support.gateway_tools import free_port
 
 
 @dataclass

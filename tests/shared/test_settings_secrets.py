@@ -31,8 +31,8 @@ from gradops_shared.settings import (
     secrets_unused,
 )
 from gradops_suite import cli, stack
-from tests.conftest import DB_SUFFIX, PG_SERVER
 from tests.deploy.deployfiles import secret_settings, settings_classes
+from tests.support.databases import DB_SUFFIX, PG_SERVER
 
 POSTGRES = "postgresql+asyncpg://gradops:gradops@127.0.0.1:55432/gradops"
 REAL = "a-real-secret-4f9c2e7b1d"

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from gradops_shared.consumer import DLT_SUFFIX
 from gradops_suite.ops.app import app
-from tests.integration.kafka_tools import read_topic
+from tests.support.kafka import read_topic
 
 runner = CliRunner()
 

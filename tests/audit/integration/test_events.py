@@ -27,8 +27,8 @@ from gradops_shared.contracts import (
 from gradops_shared.runtime import Runtime, build_consumer, build_relay
 from tests.audit.integration.audit_tools import seed_open_application
 from tests.factories import student_no, transcript_payload
-from tests.integration.kafka_tools import produce, read_topic
 from tests.shared.integration.test_inbox import consume_until
+from tests.support.kafka import produce, read_topic
 
 
 async def deliver(audit_rt: Runtime, audit_settings: AuditSettings, *events: EventData) -> None:

@@ -285,7 +285,7 @@ async def test_replacement_once_only_supersedes_and_prints_the_proof(suite: Suit
     proof = await suite.client.get(f"/api/v1/certificates/{proof_no}/proof.pdf")
     assert proof.status_code == 200 and proof.headers["content-type"] == "application/pdf"
     text = pdf_text(proof.content)
-    # (The birth date is printed once the registry sends it; tests/unit/test_certificate_documents.py.)
+    # (The birth date is printed once the registry sends it; tests/certificates/domain/test_printouts.py.)
     for expected in (
         "毕业证明书",
         "王小二",

@@ -22,8 +22,8 @@ from gradops_shared.db import Database
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
 from tests.certificates.integration.years import unique_year
 from tests.factories import student_no
-from tests.integration.kafka_tools import eventually, produce, read_topic
 from tests.shared.integration.test_inbox import consume_until
+from tests.support.kafka import eventually, produce, read_topic
 
 
 @pytest.fixture

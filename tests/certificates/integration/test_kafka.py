@@ -29,9 +29,9 @@ from gradops_shared.runtime import (
     create_service_app,
     ensure_worker_topics,
 )
-from tests.conftest import fresh_database
 from tests.factories import student_no
-from tests.integration.kafka_tools import produce, read_topic
+from tests.support.databases import fresh_database
+from tests.support.kafka import produce, read_topic
 
 API_KEY = "gok_certificates_kafka"
 SECRET = "certificates-kafka-test-secret"

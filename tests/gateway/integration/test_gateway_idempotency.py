@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse, Response
 from gradops_gateway.app import create_app
 from gradops_gateway.idempotency import BODY_OMITTED_HEADER, REPLAY_HEADER
 from gradops_gateway.settings import GatewaySettings
-from tests.e2e.gateway_tools import bearer, create_key
 from tests.e2e.slice import assert_problem
+from tests.support.gateway_tools import bearer, create_key
 
 WRITE = [{"GradOpsPrincipal": ["registry:write"]}]
 SPEC: dict[str, dict[str, Any]] = {

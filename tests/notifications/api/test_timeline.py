@@ -14,9 +14,9 @@ import httpx
 import pytest
 
 from gradops_suite.embedded import embedded_client
-from tests.e2e.gateway_tools import bearer, create_key
 from tests.e2e.slice import assert_problem, run_vertical_slice
 from tests.factories import ensure_learning_centre, student_no, student_payload
+from tests.support.gateway_tools import bearer, create_key
 
 
 @pytest.fixture

@@ -19,9 +19,9 @@ import pytest
 from gradops_notifications.domain.targets import IPAddress
 from gradops_notifications.service.targets import TargetGuard, TargetPolicy
 from gradops_suite.embedded import build_embedded, migrate_embedded
-from tests.e2e.gateway_tools import Receiver, webhook_receiver
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student
+from tests.support.gateway_tools import Receiver, webhook_receiver
 
 PUBLIC = "93.184.216.34"
 

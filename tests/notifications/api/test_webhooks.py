@@ -16,9 +16,9 @@ import pytest
 
 from gradops_notifications.domain.signing import SIGNATURE_HEADER, backoff_seconds, verify
 from gradops_suite.embedded import embedded_client
-from tests.e2e.gateway_tools import Receiver, bearer, create_key, webhook_receiver
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, student_payload
+from tests.support.gateway_tools import Receiver, bearer, create_key, webhook_receiver
 
 FAST_RETRIES: dict[str, object] = {
     "webhook_poll_seconds": 0.1,

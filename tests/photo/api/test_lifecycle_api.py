@@ -17,10 +17,10 @@ import httpx
 import pytest
 from openpyxl import load_workbook
 
-from tests.e2e.gateway_tools import bearer, create_key
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, graduation_photo, student_payload
 from tests.photo.zips import build_zip
+from tests.support.gateway_tools import bearer, create_key
 from tests.support.suite import Suite
 
 CENTRE = "5135701"

@@ -30,7 +30,6 @@ from gradops_shared.db import Database
 from gradops_shared.errors import Conflict
 from gradops_shared.migrations import alembic_config, upgrade
 from gradops_shared.principal import SCOPES, Principal
-from tests.conftest import DB_SUFFIX, PG_SERVER
 from tests.factories import (
     HQ_PRINCIPAL,
     ensure_centre_in_db,
@@ -38,6 +37,7 @@ from tests.factories import (
     student_payload,
     upsert_student_in_db,
 )
+from tests.support.databases import DB_SUFFIX, PG_SERVER
 
 SETTINGS = RegistrySettings()
 

@@ -18,7 +18,7 @@ from gradops_shared.db import Database
 from gradops_shared.runtime import BackgroundWorker, Runtime, build_consumer, ensure_worker_topics
 from tests.audit.integration.audit_tools import seed_open_application
 from tests.factories import student_no
-from tests.integration.kafka_tools import eventually, produce, read_topic
+from tests.support.kafka import eventually, produce, read_topic
 
 
 class CrashBeforeOffsetCommit(Exception):

@@ -26,7 +26,7 @@ from gradops_shared.metrics import sample_value
 from gradops_shared.outbox import OutboxRelay, add_event
 from gradops_shared.runtime import BackgroundWorker
 from tests.factories import student_no
-from tests.integration.kafka_tools import eventually, produce
+from tests.support.kafka import eventually, produce
 
 TOPIC = "registry.events.v1"
 

@@ -14,7 +14,7 @@ from gradops_shared.db import Database
 from gradops_shared.outbox import OutboxRelay, add_event
 from gradops_shared.runtime import BackgroundWorker
 from tests.factories import student_no, upsert_student_in_db
-from tests.integration.kafka_tools import eventually, read_topic
+from tests.support.kafka import eventually, read_topic
 
 
 @pytest.fixture

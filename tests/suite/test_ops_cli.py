@@ -27,7 +27,6 @@ from gradops_suite.ops.app import PROCESS_COMMANDS, app
 from gradops_suite.ops.client import EXIT_INCOMPLETE, EXIT_REFUSED, EXIT_UNAVAILABLE
 from gradops_suite.ops.entry import PROCESS_COMMANDS as DISPATCHED
 from gradops_suite.ops.entry import main
-from tests.e2e.gateway_tools import free_port
 from tests.factories import (
     graduation_photo,
     open_batch_code,
@@ -37,6 +36,7 @@ from tests.factories import (
     transcript_payload,
 )
 from tests.registry.rosters import chinese_row, roster_csv
+from tests.support.gateway_tools import free_port
 
 API_KEY = "gok_ops-cli-test-key"
 runner = CliRunner()

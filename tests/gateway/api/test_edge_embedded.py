@@ -22,9 +22,9 @@ from gradops_registry.repository import StudentRepository
 from gradops_shared.logging import configure_logging
 from gradops_shared.principal import PRINCIPAL_HEADER
 from gradops_suite.embedded import embedded_client
-from tests.e2e.gateway_tools import bearer, create_key
 from tests.e2e.slice import assert_problem
 from tests.factories import ensure_learning_centre, resident_id, student_no, student_payload
+from tests.support.gateway_tools import bearer, create_key
 
 SECRET_KEY = "gok_edge-secret-bootstrap-key-do-not-log-0001"
 

@@ -16,9 +16,9 @@ import pytest
 
 from gradops_suite.cli import main as gradops
 from gradops_suite.embedded import embedded_client
-from tests.e2e.gateway_tools import bearer, create_key
 from tests.e2e.slice import assert_problem
 from tests.factories import create_student, student_payload
+from tests.support.gateway_tools import bearer, create_key
 
 
 def keys_cli(data_dir: Path, *args: str) -> None:
