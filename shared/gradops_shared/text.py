@@ -15,9 +15,10 @@ import binascii
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, GetJsonSchemaHandler
+from pydantic import AfterValidator, BeforeValidator, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -121,3 +122,16 @@ def decode_cursor(cursor: str, *, max_length: int = 512) -> str:
     if not position or control_character(position) is not None:
         raise InvalidCursor("not a cursor issued by this server")
     return position
+
+
+def _iso_date_only(value: Any) -> Any:
+    # pydantic would read "0" or "1700000000" as a Unix time; a date on the wire is YYYY-MM-DD.
+    if isinstance(value, str) and not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
+"""A date as the spec says (`format: date`, YYYY-MM-DD), nothing else pydantic would coerce."""

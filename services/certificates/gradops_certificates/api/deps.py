@@ -15,6 +15,7 @@ from gradops_certificates.settings import CertificatesSettings
 from gradops_shared.edge import cursor_query, settings_of
 from gradops_shared.errors import Problem
 from gradops_shared.principal import Principal, requires
+from gradops_shared.text import PlainText
 from gradops_shared.uploads import read_limited
 
 Reader = Annotated[Principal, requires("certificates:read")]
@@ -33,7 +34,9 @@ Number = Annotated[
 ]
 # The public verification takes whatever it is given, so that a malformed number is answered with
 # its reason and logged like every other lookup.
-AnyNumber = Annotated[str, Path(min_length=1, max_length=40, description="证书编号 as the verifier typed it")]
+AnyNumber = Annotated[
+    PlainText, Path(min_length=1, max_length=40, description="证书编号 as the verifier typed it")
+]
 BatchCode = Annotated[str, Path(pattern=r"^\d{6}$", description="Graduation batch, e.g. 202307")]
 ShareCodeValue = Annotated[
     str, Path(min_length=4, max_length=16, pattern=r"^[0-9A-Za-z]+$", description="Share code")

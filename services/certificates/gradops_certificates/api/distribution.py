@@ -31,7 +31,7 @@ from gradops_certificates.schemas import (
 )
 from gradops_certificates.service import distribution
 from gradops_shared.edge import SessionDep, WriteSessionDep
-from gradops_shared.text import MultilineText
+from gradops_shared.text import IsoDate, MultilineText
 
 router = APIRouter()
 
@@ -138,7 +138,7 @@ async def list_overdue(
     session: SessionDep,
     principal: Reader,
     learning_centre: Annotated[list[CentreCode] | None, Query(description="Only these centres")] = None,
-    as_of: Annotated[date | None, Query(description="Defaults to today (UTC)")] = None,
+    as_of: Annotated[IsoDate | None, Query(description="Defaults to today (UTC)")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 500,
     cursor: Cursor = None,
 ) -> OverduePage:
