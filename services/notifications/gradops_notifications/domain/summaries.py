@@ -93,41 +93,35 @@ def _identity(d: Mapping[str, Any]) -> Summary:
     return "身份存疑已解除", "Identity flag cleared"
 
 
+def _photo_kind(d: Mapping[str, Any]) -> tuple[str, str]:
+    """The photo's kind as (zh, en): "毕业照片", "graduation photo" (or just "照片", "photo")."""
+    kind = d.get("kind", "")
+    return KIND_ZH.get(kind, "照片"), KIND_EN.get(kind, "photo")
+
+
 def _photo(verb_zh: str, verb_en: str) -> Callable[[Mapping[str, Any]], Summary]:
     def summary(d: Mapping[str, Any]) -> Summary:
-        kind = d.get("kind", "")
-        return f"{KIND_ZH.get(kind, '照片')}{verb_zh}", f"{KIND_EN.get(kind, 'Photo').capitalize()} {verb_en}"
+        kind_zh, kind_en = _photo_kind(d)
+        return f"{kind_zh}{verb_zh}", f"{kind_en.capitalize()} {verb_en}"
 
     return summary
 
 
 def _photo_submitted(d: Mapping[str, Any]) -> Summary:
-    kind, state = d.get("kind", ""), d.get("state", "")
-    return (
-        f"提交{KIND_ZH.get(kind, '照片')}（{state}）",
-        f"{KIND_EN.get(kind, 'photo').capitalize()} submitted ({state})",
-    )
+    (kind_zh, kind_en), state = _photo_kind(d), d.get("state", "")
+    return f"提交{kind_zh}（{state}）", f"{kind_en.capitalize()} submitted ({state})"
 
 
 def _photo_rejected(d: Mapping[str, Any]) -> Summary:
-    kind, reasons = d.get("kind", ""), ", ".join(d.get("reasons") or [])
-    return (
-        f"{KIND_ZH.get(kind, '照片')}审核未通过：{reasons}",
-        f"{KIND_EN.get(kind, 'photo').capitalize()} rejected: {reasons}",
-    )
+    (kind_zh, kind_en), reasons = _photo_kind(d), ", ".join(d.get("reasons") or [])
+    return f"{kind_zh}审核未通过：{reasons}", f"{kind_en.capitalize()} rejected: {reasons}"
 
 
 def _photo_chsi(d: Mapping[str, Any]) -> Summary:
-    kind = d.get("kind", "")
+    kind_zh, kind_en = _photo_kind(d)
     if d.get("chsi_state") == "on_chsi":
-        return (
-            f"{KIND_ZH.get(kind, '照片')}已在学信网",
-            f"{KIND_EN.get(kind, 'photo').capitalize()} is on CHSI",
-        )
-    return (
-        f"学信网退回{KIND_ZH.get(kind, '照片')}（照片存疑）",
-        f"CHSI rejected the {KIND_EN.get(kind, 'photo')} (photo in doubt)",
-    )
+        return f"{kind_zh}已在学信网", f"{kind_en.capitalize()} is on CHSI"
+    return f"学信网退回{kind_zh}（照片存疑）", f"CHSI rejected the {kind_en} (photo in doubt)"
 
 
 def _proofread(d: Mapping[str, Any]) -> Summary:
