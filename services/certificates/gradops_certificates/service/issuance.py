@@ -156,19 +156,8 @@ async def issue_many(
     await add_events(
         session,
         outbox,
-        [
-            CertificateIssued(
-                student_no=c.student_no,
-                number=c.number,
-                batch_code=c.batch_code,
-                level=c.level,
-                issue_date=c.issue_date,
-                graduation_date=c.graduation_date,
-                kind=c.kind,
-                learning_centre=c.learning_centre,
-            )
-            for c in certificates
-        ],
+        # The event carries the certificate's columns of the same names.
+        [CertificateIssued.model_validate(c, from_attributes=True) for c in certificates],
     )
     for level in {c.level for c in certificates}:
         count_after_commit(
