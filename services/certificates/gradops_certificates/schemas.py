@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
@@ -179,14 +179,20 @@ class BatchNoticeOut(BaseModel):
 _NEXT = "Pass as ?cursor= for the next page; null at the end."
 
 
-class CertificatePage(BaseModel):
-    items: list[CertificateOut] = Field(description="Oldest first.")
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class _OldestFirst(BaseModel, Generic[Item]):
+    items: list[Item] = Field(description="Oldest first.")
     next_cursor: str | None = Field(description=_NEXT)
 
 
-class DistributionEventPage(BaseModel):
-    items: list[DistributionEventOut] = Field(description="Oldest first.")
-    next_cursor: str | None = Field(description=_NEXT)
+class CertificatePage(_OldestFirst[CertificateOut]):
+    pass
+
+
+class DistributionEventPage(_OldestFirst[DistributionEventOut]):
+    pass
 
 
 class OverduePage(BaseModel):
@@ -196,9 +202,8 @@ class OverduePage(BaseModel):
     next_cursor: str | None = Field(description=_NEXT)
 
 
-class ReplacementPage(BaseModel):
-    items: list[ReplacementOut] = Field(description="Oldest first.")
-    next_cursor: str | None = Field(description=_NEXT)
+class ReplacementPage(_OldestFirst[ReplacementOut]):
+    pass
 
 
 class VerificationLookupPage(BaseModel):

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gradops_photo.qc.report import CheckCode as CheckCode  # the API names the QC codes (re-exported)
+from gradops_photo.qc.report import Severity
 from gradops_shared.text import MultilineText, PlainText
 
 if TYPE_CHECKING:
@@ -21,29 +23,6 @@ Line = Annotated[PlainText, Field(json_schema_extra={"pattern": NO_CONTROL_LINE}
 Text = Annotated[MultilineText, Field(json_schema_extra={"pattern": NO_CONTROL_TEXT})]
 
 PhotoKind = Literal["admission", "graduation"]
-# The stable check codes (gradops_photo.qc.report.CHECK_CODES; a test keeps the two equal).
-CheckCode = Literal[
-    "photo.format",
-    "photo.colour_mode",
-    "photo.dimensions",
-    "photo.file_size",
-    "photo.dpi",
-    "photo.background_colour",
-    "photo.background_uniformity",
-    "photo.face_count",
-    "photo.face_size",
-    "photo.face_position",
-    "photo.head_pose",
-    "photo.eyes_open",
-    "photo.mouth_closed",
-    "photo.sharpness",
-    "photo.exposure",
-    "photo.clothing_contrast",
-    "photo.glasses",
-    "photo.ears_eyebrows_visible",
-    "photo.same_as_admission",
-    "photo.face_match",
-]
 
 
 class QcCheckOut(BaseModel):
@@ -53,7 +32,7 @@ class QcCheckOut(BaseModel):
         description="What was measured (number, string or object; null when not measurable)"
     )
     expected: Any = Field(description="What the profile demands")
-    severity: Literal["error", "warning", "review"] = Field(
+    severity: Severity = Field(
         description="error: the photo fails; warning: worth fixing, does not fail; review: a human must look"
     )
     fixable: bool = Field(description="Standardisation (standardise=true) can fix it")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from gradops_audit import schemas
 from gradops_audit.domain import batches
@@ -11,18 +13,21 @@ from gradops_audit.domain.rules import RuleSetEntry
 from gradops_audit.models import Application, Audit, AuditException, Batch, Transcript
 from gradops_audit.service.batches import batch_date_rule
 
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def _shaped(schema: type[Out], row: object, **computed: Any) -> Out:
+    """The schema filled from the row's attributes of the same names; `computed` gives the rest."""
+    names = [name for name in schema.model_fields if name not in computed and hasattr(row, name)]
+    return schema(**{name: getattr(row, name) for name in names}, **computed)
+
 
 def batch_out(batch: Batch) -> schemas.BatchOut:
-    return schemas.BatchOut(
-        code=batch.code,
-        name=batch.name,
-        cohort_cutoff_term=batch.cohort_cutoff_term,
+    return _shaped(
+        schemas.BatchOut,
+        batch,
         rounds=[schemas.RoundIn.model_validate(r) for r in batch.rounds],
-        issue_date=batch.issue_date,
-        graduation_date_rule=batch.graduation_date_rule,
         graduation_date=batches.batch_graduation_date(batch.code, batch_date_rule(batch)),
-        created_at=batch.created_at,
-        updated_at=batch.updated_at,
     )
 
 
@@ -47,47 +52,25 @@ def audit_out(audit: Audit) -> schemas.AuditOut:
                 hint_en=text.hint_en if failed else None,
             )
         )
-    return schemas.AuditOut(
-        id=audit.id,
-        student_no=audit.student_no,
-        batch_code=audit.batch_code,
-        application_id=audit.application_id,
-        application_type=audit.application_type,
-        what_if=audit.what_if,
-        scenario=audit.scenario,
+    return _shaped(
+        schemas.AuditOut,
+        audit,
         result="passed" if audit.passed else "failed",
-        passed=audit.passed,
-        degree_eligible=audit.degree_eligible,
         failed_checks=[c.code for c in checks if c.outcome == "failed"],
         checks=checks,
         exceptions=[schemas.ExceptionUseOut.model_validate(e) for e in audit.exceptions or []],
         rule_set=rule_set_ref(audit),
-        degree_rule_set=audit.degree_rule_set,
-        inputs_digest=audit.inputs_digest,
-        trigger=audit.trigger,
-        actor=audit.actor,
-        created_at=audit.created_at,
     )
 
 
 def application_out(app: Application) -> schemas.ApplicationOut:
-    return schemas.ApplicationOut(
-        id=app.id,
-        batch_code=app.batch_code,
-        student_no=app.student_no,
-        learning_centre=app.learning_centre,
-        type=app.type,
-        state=app.state,
+    return _shaped(
+        schemas.ApplicationOut,
+        app,
         round=app.round_no,
         position=app.seq,
         result=None if app.passed is None else ("passed" if app.passed else "failed"),
-        failed_checks=app.failed_checks,
         audit_id=app.last_audit_id,
-        secondary_vocational_proof=app.secondary_vocational_proof,
-        submitted_by=app.submitted_by,
-        submitted_at=app.submitted_at,
-        signed_off_by=app.signed_off_by,
-        signed_off_at=app.signed_off_at,
     )
 
 
@@ -121,14 +104,7 @@ def rule_set_ref(audit: Audit) -> schemas.RuleSetRef | None:
 
 
 def rule_set_out(entry: RuleSetEntry) -> schemas.RuleSetOut:
-    return schemas.RuleSetOut(
-        code=entry.code,
-        version=entry.version,
-        kind=entry.kind,
-        source=entry.source,
-        in_use=entry.in_use,
-        data=entry.data,
-    )
+    return _shaped(schemas.RuleSetOut, entry)
 
 
 def diff_out(before: Audit, after: Audit, changes: list[dict[str, Any]]) -> schemas.AuditDiffOut:

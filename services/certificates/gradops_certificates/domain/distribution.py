@@ -4,7 +4,7 @@ student within 15 days with a signed receipt, and the student checks it against 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Literal
 
@@ -51,6 +51,16 @@ def _illegal(event: str, state: str) -> GradOpsError:
     )
 
 
+def _follows(
+    current: DistributionStatus, event: str, state: str, before: date | None, on: date, order: tuple[str, str]
+) -> None:
+    """The step comes in `state`, on or after the step `before` it; `order` says so (en, zh) when not."""
+    if current.state != state:
+        raise _illegal(event, current.state)
+    if before is not None and on < before:
+        raise DISTRIBUTION_DATE_ORDER(order[0], message_zh=order[1])
+
+
 def apply_event(
     current: DistributionStatus,
     event: DistributionEventKind,
@@ -68,13 +78,8 @@ def apply_event(
         status = DistributionStatus("at_hq", on, on + timedelta(days=collection_days), None, None, None)
         return DistributionChange(status, late=False)
     if event == "collected_by_centre":
-        if current.state != "at_hq":
-            raise _illegal(event, current.state)
-        if current.notified_on is not None and on < current.notified_on:
-            raise DISTRIBUTION_DATE_ORDER(
-                "A certificate cannot be collected before the notice.",
-                message_zh="领取日期不能早于通知日期",
-            )
+        order = ("A certificate cannot be collected before the notice.", "领取日期不能早于通知日期")
+        _follows(current, event, "at_hq", current.notified_on, on, order)
         late = current.collection_due is not None and on > current.collection_due
         if late and not (explanation and explanation.strip()):
             raise LATE_COLLECTION_NEEDS_EXPLANATION(
@@ -82,46 +87,33 @@ def apply_event(
                 "signed explanation in `explanation`.",
                 message_zh="超过领取期限，须填写学习中心的书面说明",
             )
-        status = DistributionStatus(
-            "collected_by_centre",
-            current.notified_on,
-            current.collection_due,
-            on,
-            on + timedelta(days=handover_days),
-            None,
+        status = replace(
+            current,
+            state="collected_by_centre",
+            collected_on=on,
+            handover_due=on + timedelta(days=handover_days),
+            handed_on=None,
         )
         return DistributionChange(status, late=late)
     if event == "handed_to_student":
-        if current.state != "collected_by_centre":
-            raise _illegal(event, current.state)
-        if current.collected_on is not None and on < current.collected_on:
-            raise DISTRIBUTION_DATE_ORDER(
-                "A certificate cannot be handed over before the centre collected it.",
-                message_zh="发放日期不能早于学习中心领取日期",
-            )
+        order = (
+            "A certificate cannot be handed over before the centre collected it.",
+            "发放日期不能早于学习中心领取日期",
+        )
+        _follows(current, event, "collected_by_centre", current.collected_on, on, order)
         if not has_receipt:
             raise RECEIPT_REQUIRED(
                 "Upload the scan of the receipt the student signed (`receipt`: PDF, JPEG or PNG).",
                 message_zh="请上传学生签收单扫描件（PDF、JPEG 或 PNG）",
             )
         late = current.handover_due is not None and on > current.handover_due
-        status = DistributionStatus(
-            "handed_to_student",
-            current.notified_on,
-            current.collection_due,
-            current.collected_on,
-            current.handover_due,
-            on,
-        )
-        return DistributionChange(status, late=late)
+        return DistributionChange(replace(current, state="handed_to_student", handed_on=on), late=late)
     # chsi_checked: the student compared the paper with CHSI; only once they hold it.
-    if current.state != "handed_to_student":
-        raise _illegal(event, current.state)
-    if current.handed_on is not None and on < current.handed_on:
-        raise DISTRIBUTION_DATE_ORDER(
-            f"The CHSI check ({on}) cannot come before the handover to the student ({current.handed_on}).",
-            message_zh="学信网核对日期不能早于发放给学生的日期",
-        )
+    order = (
+        f"The CHSI check ({on}) cannot come before the handover to the student ({current.handed_on}).",
+        "学信网核对日期不能早于发放给学生的日期",
+    )
+    _follows(current, event, "handed_to_student", current.handed_on, on, order)
     return DistributionChange(current, late=False)
 
 

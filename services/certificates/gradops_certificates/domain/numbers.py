@@ -218,25 +218,15 @@ def validate_number(
                 "补证号中的培养层次代码无效",
             )
         return ParsedNumber("replacement", number, number[:5], year, number[12:], level_code=level)
-    if len(number) == 18 and _DIGITS.match(number):
+    if len(number) in (17, 18) and _DIGITS.match(number):
+        # 18 digits since FIRST_YEAR_18, 17 (legacy) until LAST_LEGACY_YEAR: the same parts, a shorter serial.
+        legacy = len(number) == 17
+        low, high = (1990, LAST_LEGACY_YEAR) if legacy else (FIRST_YEAR_18, current_year)
         year = int(number[6:10])
-        _check_year(year, FIRST_YEAR_18, current_year, number)
-        _check_diploma_parts(number[5], number[10:12], number[12:], number, type_codes, legacy=False)
+        _check_year(year, low, high, number)
+        _check_diploma_parts(number[5], number[10:12], number[12:], number, type_codes, legacy=legacy)
         return ParsedNumber(
-            "diploma",
-            number,
-            number[:5],
-            year,
-            number[12:],
-            education_type_code=number[5],
-            level_code=number[10:12],
-        )
-    if len(number) == 17 and _DIGITS.match(number):
-        year = int(number[6:10])
-        _check_year(year, 1990, LAST_LEGACY_YEAR, number)
-        _check_diploma_parts(number[5], number[10:12], number[12:], number, type_codes, legacy=True)
-        return ParsedNumber(
-            "legacy_diploma",
+            "legacy_diploma" if legacy else "diploma",
             number,
             number[:5],
             year,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -30,14 +30,16 @@ from gradops_shared.principal import Principal
 _OVERDUE_POSITION = re.compile(r"^[^|]{0,64}\|[0-9A-Za-z]{1,40}$")
 
 
+# The certificate's column for each field of its distribution status (the same name but for the state).
+_STATUS_COLUMNS = {
+    field.name: "distribution_state" if field.name == "state" else field.name
+    for field in fields(distribution.DistributionStatus)
+}
+
+
 def status_of(certificate: Certificate) -> distribution.DistributionStatus:
     return distribution.DistributionStatus(
-        certificate.distribution_state,
-        certificate.notified_on,
-        certificate.collection_due,
-        certificate.collected_on,
-        certificate.handover_due,
-        certificate.handed_on,
+        **{name: getattr(certificate, column) for name, column in _STATUS_COLUMNS.items()}
     )
 
 
@@ -52,13 +54,8 @@ def _step(
     principal: Principal,
 ) -> DistributionEvent:
     """Applies a step's new status to the certificate and records the step with who recorded it."""
-    status = change.status
-    certificate.distribution_state = status.state
-    certificate.notified_on = status.notified_on
-    certificate.collection_due = status.collection_due
-    certificate.collected_on = status.collected_on
-    certificate.handover_due = status.handover_due
-    certificate.handed_on = status.handed_on
+    for name, column in _STATUS_COLUMNS.items():
+        setattr(certificate, column, getattr(change.status, name))
     row = DistributionEvent(
         number=certificate.number,
         event=event,

@@ -156,25 +156,22 @@ async def issue_many(
     await add_events(
         session,
         outbox,
-        [
-            CertificateIssued(
-                student_no=c.student_no,
-                number=c.number,
-                batch_code=c.batch_code,
-                level=c.level,
-                issue_date=c.issue_date,
-                graduation_date=c.graduation_date,
-                kind=c.kind,
-                learning_centre=c.learning_centre,
-            )
-            for c in certificates
-        ],
+        # The event carries the certificate's columns of the same names.
+        [CertificateIssued.model_validate(c, from_attributes=True) for c in certificates],
     )
     for level in {c.level for c in certificates}:
         count_after_commit(
             session, "certificates_issued", sum(c.level == level for c in certificates), level=level
         )
     return certificates
+
+
+# What the documents need of a student's record: the snapshot's fields the projection keeps.
+_PROJECTED = tuple(
+    name
+    for name in StudentSnapshot.model_fields
+    if name != "student_no" and name in StudentProjection.__table__.columns
+)
 
 
 async def record_student(session: AsyncSession, snapshot: StudentSnapshot) -> None:
@@ -184,18 +181,8 @@ async def record_student(session: AsyncSession, snapshot: StudentSnapshot) -> No
     if row is None:
         row = StudentProjection(student_no=snapshot.student_no)
         repo.add(row)
-    row.name = snapshot.name
-    row.gender = snapshot.gender
-    row.birth_date = snapshot.birth_date
-    row.learning_centre = snapshot.learning_centre
-    row.level = snapshot.level
-    row.category = snapshot.category
-    row.major = snapshot.major
-    row.enrolment_term = snapshot.enrolment_term
-    row.study_form = snapshot.study_form
-    row.duration_years = snapshot.duration_years
-    row.exam_no = snapshot.exam_no
-    row.education_type = snapshot.education_type
+    for name in _PROJECTED:
+        setattr(row, name, getattr(snapshot, name))
     row.updated_at = datetime.now(UTC)
     # A certificate issued before the record reached us (another topic) gets its centre now.
     await repo.assign_missing_centre(snapshot.student_no, snapshot.learning_centre)

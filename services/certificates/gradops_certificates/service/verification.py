@@ -129,6 +129,29 @@ async def _describe(
     return shown, student.name
 
 
+async def _found(
+    session: AsyncSession,
+    caller: Caller,
+    certificate: Certificate,
+    shown: VerifiedCertificate,
+    *,
+    code: str | None,
+    name_matched: bool | None,
+) -> Verification:
+    """A lookup that found the certificate: its result today, logged (with the student's event)."""
+    result = result_of(certificate.status, certificate.issue_date, china_today())
+    await _log(
+        session,
+        caller,
+        number=certificate.number,
+        code=code,
+        result=result,
+        name_matched=name_matched,
+        certificate=certificate,
+    )
+    return Verification(result, certificate.number, shown)
+
+
 async def verify_number(
     session: AsyncSession, raw_number: str, name: str, caller: Caller, settings: CertificatesSettings
 ) -> Verification | InvalidInput:
@@ -157,17 +180,7 @@ async def verify_number(
             certificate=certificate,
         )
         return Verification("unknown", parsed.number, None)
-    result = result_of(certificate.status, certificate.issue_date, china_today())
-    await _log(
-        session,
-        caller,
-        number=parsed.number,
-        code=None,
-        result=result,
-        name_matched=True,
-        certificate=certificate,
-    )
-    return Verification(result, parsed.number, shown)
+    return await _found(session, caller, certificate, shown, code=None, name_matched=True)
 
 
 def _code_invalid() -> GradOpsError:
@@ -193,17 +206,7 @@ async def verify_code(
     if certificate is None or described is None:
         await _log(session, caller, number=share.number, code=code, result="unknown", name_matched=None)
         return Verification("unknown", share.number, None)
-    result = result_of(certificate.status, certificate.issue_date, china_today())
-    await _log(
-        session,
-        caller,
-        number=share.number,
-        code=code,
-        result=result,
-        name_matched=None,
-        certificate=certificate,
-    )
-    return Verification(result, share.number, described[0])
+    return await _found(session, caller, certificate, described[0], code=code, name_matched=None)
 
 
 # The public lookups commit their own transaction, not the edge's: a refused lookup (a malformed

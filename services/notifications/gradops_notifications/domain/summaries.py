@@ -51,19 +51,21 @@ def visible_data(data: Mapping[str, Any]) -> dict[str, Any]:
 Summary = tuple[str, str]
 
 
-def _registered(d: Mapping[str, Any]) -> Summary:
-    name, major, centre = d.get("name", ""), d.get("major", ""), d.get("learning_centre", "")
-    return (
-        f"学籍注册：{name}，{major}，学习中心 {centre}",
-        f"Registered: {name}, {major}, learning centre {centre}",
-    )
+class _Fields(dict[str, Any]):
+    """An event's data where an absent field reads as an empty string."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
-def _updated(d: Mapping[str, Any]) -> Summary:
-    return (
-        f"学籍信息更新（专业 {d.get('major', '')}，学习中心 {d.get('learning_centre', '')}）",
-        f"Record updated (major {d.get('major', '')}, learning centre {d.get('learning_centre', '')})",
-    )
+def _filled(zh: str, en: str) -> Callable[[Mapping[str, Any]], Summary]:
+    """A summary that only puts the event's fields (`{name}`) into its two sentences."""
+
+    def summary(d: Mapping[str, Any]) -> Summary:
+        fields = _Fields(d)
+        return zh.format_map(fields), en.format_map(fields)
+
+    return summary
 
 
 def _status_changed(d: Mapping[str, Any]) -> Summary:
@@ -91,55 +93,41 @@ def _identity(d: Mapping[str, Any]) -> Summary:
     return "身份存疑已解除", "Identity flag cleared"
 
 
+def _photo_kind(d: Mapping[str, Any]) -> tuple[str, str]:
+    """The photo's kind as (zh, en): "毕业照片", "graduation photo" (or just "照片", "photo")."""
+    kind = d.get("kind", "")
+    return KIND_ZH.get(kind, "照片"), KIND_EN.get(kind, "photo")
+
+
 def _photo(verb_zh: str, verb_en: str) -> Callable[[Mapping[str, Any]], Summary]:
     def summary(d: Mapping[str, Any]) -> Summary:
-        kind = d.get("kind", "")
-        return f"{KIND_ZH.get(kind, '照片')}{verb_zh}", f"{KIND_EN.get(kind, 'Photo').capitalize()} {verb_en}"
+        kind_zh, kind_en = _photo_kind(d)
+        return f"{kind_zh}{verb_zh}", f"{kind_en.capitalize()} {verb_en}"
 
     return summary
 
 
 def _photo_submitted(d: Mapping[str, Any]) -> Summary:
-    kind, state = d.get("kind", ""), d.get("state", "")
-    return (
-        f"提交{KIND_ZH.get(kind, '照片')}（{state}）",
-        f"{KIND_EN.get(kind, 'photo').capitalize()} submitted ({state})",
-    )
+    (kind_zh, kind_en), state = _photo_kind(d), d.get("state", "")
+    return f"提交{kind_zh}（{state}）", f"{kind_en.capitalize()} submitted ({state})"
 
 
 def _photo_rejected(d: Mapping[str, Any]) -> Summary:
-    kind, reasons = d.get("kind", ""), ", ".join(d.get("reasons") or [])
-    return (
-        f"{KIND_ZH.get(kind, '照片')}审核未通过：{reasons}",
-        f"{KIND_EN.get(kind, 'photo').capitalize()} rejected: {reasons}",
-    )
+    (kind_zh, kind_en), reasons = _photo_kind(d), ", ".join(d.get("reasons") or [])
+    return f"{kind_zh}审核未通过：{reasons}", f"{kind_en.capitalize()} rejected: {reasons}"
 
 
 def _photo_chsi(d: Mapping[str, Any]) -> Summary:
-    kind = d.get("kind", "")
+    kind_zh, kind_en = _photo_kind(d)
     if d.get("chsi_state") == "on_chsi":
-        return (
-            f"{KIND_ZH.get(kind, '照片')}已在学信网",
-            f"{KIND_EN.get(kind, 'photo').capitalize()} is on CHSI",
-        )
-    return (
-        f"学信网退回{KIND_ZH.get(kind, '照片')}（照片存疑）",
-        f"CHSI rejected the {KIND_EN.get(kind, 'photo')} (photo in doubt)",
-    )
+        return f"{kind_zh}已在学信网", f"{kind_en.capitalize()} is on CHSI"
+    return f"学信网退回{kind_zh}（照片存疑）", f"CHSI rejected the {kind_en} (photo in doubt)"
 
 
 def _proofread(d: Mapping[str, Any]) -> Summary:
     if d.get("outcome") == "confirmed":
         return "图像校对：信息确认无误", "Proofreading: details confirmed"
     return "图像校对：报告信息有误", "Proofreading: an error was reported"
-
-
-def _audit_passed(d: Mapping[str, Any]) -> Summary:
-    return (
-        f"毕业审核通过（批次 {d.get('batch_code', '')}，毕业日期 {d.get('graduation_date', '')}）",
-        f"Graduation audit passed (batch {d.get('batch_code', '')}, "
-        f"graduation date {d.get('graduation_date', '')})",
-    )
 
 
 def _audit_failed(d: Mapping[str, Any]) -> Summary:
@@ -155,20 +143,6 @@ def _issued(d: Mapping[str, Any]) -> Summary:
     return (
         f"颁发{CERTIFICATE_KIND_ZH.get(kind, '证书')} {d.get('number', '')}",
         f"{'Degree certificate' if kind == 'degree' else 'Diploma'} {d.get('number', '')} issued",
-    )
-
-
-def _replaced(d: Mapping[str, Any]) -> Summary:
-    return (
-        f"补发毕业证明书 {d.get('number', '')}，原证书 {d.get('original_number', '')} 作废",
-        f"Replacement {d.get('number', '')} issued; {d.get('original_number', '')} superseded",
-    )
-
-
-def _revoked(d: Mapping[str, Any]) -> Summary:
-    return (
-        f"证书 {d.get('number', '')} 已撤销（{d.get('reason', '')}）",
-        f"Certificate {d.get('number', '')} revoked ({d.get('reason', '')})",
     )
 
 
@@ -192,8 +166,14 @@ def _verified(d: Mapping[str, Any]) -> Summary:
 
 
 SUMMARIES: dict[str, Callable[[Mapping[str, Any]], Summary]] = {
-    "StudentRegistered": _registered,
-    "StudentUpdated": _updated,
+    "StudentRegistered": _filled(
+        "学籍注册：{name}，{major}，学习中心 {learning_centre}",
+        "Registered: {name}, {major}, learning centre {learning_centre}",
+    ),
+    "StudentUpdated": _filled(
+        "学籍信息更新（专业 {major}，学习中心 {learning_centre}）",
+        "Record updated (major {major}, learning centre {learning_centre})",
+    ),
     "StudentStatusChanged": _status_changed,
     "PriorEducationReviewed": _prior_education,
     "IdentityFlagChanged": _identity,
@@ -203,11 +183,19 @@ SUMMARIES: dict[str, Callable[[Mapping[str, Any]], Summary]] = {
     "PhotoReopened": _photo("重新开放采集", "reopened for a new capture"),
     "PhotoChsiStatusChanged": _photo_chsi,
     "PhotoProofread": _proofread,
-    "AuditPassed": _audit_passed,
+    "AuditPassed": _filled(
+        "毕业审核通过（批次 {batch_code}，毕业日期 {graduation_date}）",
+        "Graduation audit passed (batch {batch_code}, graduation date {graduation_date})",
+    ),
     "AuditFailed": _audit_failed,
     "CertificateIssued": _issued,
-    "CertificateReplaced": _replaced,
-    "CertificateRevoked": _revoked,
+    "CertificateReplaced": _filled(
+        "补发毕业证明书 {number}，原证书 {original_number} 作废",
+        "Replacement {number} issued; {original_number} superseded",
+    ),
+    "CertificateRevoked": _filled(
+        "证书 {number} 已撤销（{reason}）", "Certificate {number} revoked ({reason})"
+    ),
     "VerificationPerformed": _verified,
 }
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from gradops_photo.models import (
     CaptureSession,
@@ -24,42 +27,31 @@ from gradops_photo.schemas import (
     TransitionOut,
 )
 
+Out = TypeVar("Out", bound=BaseModel)
+
+
+def _shaped(schema: type[Out], row: object, **computed: Any) -> Out:
+    """The schema filled from the row's attributes of the same names; `computed` gives the rest."""
+    names = [name for name in schema.model_fields if name not in computed and hasattr(row, name)]
+    return schema(**{name: getattr(row, name) for name in names}, **computed)
+
 
 def transition_out(transition: SubmissionTransition) -> TransitionOut:
-    return TransitionOut(
-        from_state=transition.from_state,
-        to_state=transition.to_state,
-        actor=transition.actor,
-        reason=transition.reason,
-        at=transition.created_at,
-    )
+    return _shaped(TransitionOut, transition, at=transition.created_at)
 
 
 def submission_out(
     submission: PhotoSubmission, history: list[SubmissionTransition] | None = None
 ) -> SubmissionOut:
-    return SubmissionOut(
-        id=submission.id,
-        student_no=submission.student_no,
-        kind=submission.kind,
-        source=submission.source,
-        state=submission.state,
-        sha256=submission.sha256,
+    return _shaped(
+        SubmissionOut,
+        submission,
         original_kept=submission.preview_sha256 is None,
-        learning_centre=submission.learning_centre,
         qc=QcReportOut.model_validate(submission.qc_report),
-        created_at=submission.created_at,
-        updated_at=submission.updated_at,
-        review_due_at=submission.review_due_at,
         overdue=submission.state == "pending_review"
         and submission.review_due_at is not None
         and submission.review_due_at < datetime.now(UTC),
         resubmit_by=submission.resubmit_by if submission.state == "rejected" else None,
-        reviewer=submission.reviewer,
-        review_reasons=submission.review_reasons,
-        review_comment=submission.review_comment,
-        proofread_state=submission.proofread_state,
-        proofread_detail=submission.proofread_detail,
         history=[transition_out(t) for t in history or []],
     )
 
@@ -74,34 +66,23 @@ def review_item_out(submission: PhotoSubmission, admission_of: dict[str, str]) -
 
 
 def decision_out(submission: PhotoSubmission) -> DecisionOut:
-    return DecisionOut(
-        id=submission.id, state=submission.state, student_no=submission.student_no, kind=submission.kind
-    )
+    return _shaped(DecisionOut, submission)
 
 
 def import_out(job: PhotoImport, files: list[PhotoImportFile] | None = None) -> ImportOut:
-    return ImportOut(
-        id=job.id,
-        status=job.status,
-        options=job.options,
-        total=job.total,
-        processed=job.processed,
-        counts=job.counts,
-        error=job.error,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
+    return _shaped(
+        ImportOut,
+        job,
         href=f"/api/v1/photo-imports/{job.id}",
         files=[ImportFileOut.model_validate(f, from_attributes=True) for f in files or []],
     )
 
 
 def capture_session_out(row: CaptureSession, token: str) -> CaptureSessionOut:
-    return CaptureSessionOut(
-        id=row.id,
-        student_no=row.student_no,
+    return _shaped(
+        CaptureSessionOut,
+        row,
         token=token,
-        expires_at=row.expires_at,
         upload_href=f"/api/v1/capture-sessions/{row.id}/photo",
         fee=FeeOut(
             paid=row.fee_paid,

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 # error: the photo fails; warning: worth fixing, does not fail; review: a human must look (a best-effort
 # check that could not decide, or found something a machine should not judge alone).
 Severity = Literal["error", "warning", "review"]
 
-# The stable codes, in report order (part of the contract with the mini-program).
-CHECK_CODES: tuple[str, ...] = (
+# The stable codes, in report order (part of the contract with the mini-program; the API schema uses
+# the same Literal).
+CheckCode = Literal[
     "photo.format",
     "photo.colour_mode",
     "photo.dimensions",
@@ -31,7 +32,8 @@ CHECK_CODES: tuple[str, ...] = (
     "photo.ears_eyebrows_visible",
     "photo.same_as_admission",
     "photo.face_match",
-)
+]
+CHECK_CODES: tuple[str, ...] = get_args(CheckCode)
 
 
 # One line per code for the API documentation (the README has the full table).

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,13 +49,7 @@ class ImportOptions:
     profile: str = "ouc-platform"
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "level": self.level,
-            "overwrite": self.overwrite,
-            "dry_run": self.dry_run,
-            "profile": self.profile,
-        }
+        return asdict(self)
 
 
 def limits_of(settings: PhotoSettings) -> ArchiveLimits:

@@ -20,6 +20,9 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 _RESIDENT_ID = re.compile(r"^\d{17}[\dX]$")
 
+# 军官证 / 士兵证: "南字第2008456号" or the bare digits.
+_MILITARY_CARD = re.compile(r"^(?:[\u4e00-\u9fa5]{1,4}字第\d{4,10}号|\d{6,12})$")
+
 # The other documents have no checksum; their shapes are what the issuing offices print.
 _OTHER_ID_SHAPES: dict[str, tuple[re.Pattern[str], str, str]] = {
     "passport": (
@@ -27,14 +30,13 @@ _OTHER_ID_SHAPES: dict[str, tuple[re.Pattern[str], str, str]] = {
         "A passport number has 5 to 20 letters or digits.",
         "护照号码应为 5 至 20 位字母或数字",
     ),
-    # 军官证 / 士兵证: "南字第2008456号" or the bare digits.
     "military_officer": (
-        re.compile(r"^(?:[\u4e00-\u9fa5]{1,4}字第\d{4,10}号|\d{6,12})$"),
+        _MILITARY_CARD,
         "A military officer card number looks like 南字第2008456号 (or its 6 to 12 digits).",
         "军官证号格式应为“南字第2008456号”或 6 至 12 位数字",
     ),
     "soldier": (
-        re.compile(r"^(?:[\u4e00-\u9fa5]{1,4}字第\d{4,10}号|\d{6,12})$"),
+        _MILITARY_CARD,
         "A soldier card number looks like 北字第2008456号 (or its 6 to 12 digits).",
         "士兵证号格式应为“北字第2008456号”或 6 至 12 位数字",
     ),
