@@ -201,9 +201,7 @@ class FeeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     paid: bool
-    amount: Decimal = Field(
-        ge=0, le=10000, multiple_of=0.01, decimal_places=2, description="CNY, e.g. 20.00"
-    )
+    amount: Decimal = Field(ge=0, le=10000, multiple_of=0.01, decimal_places=2, description="CNY, e.g. 20.00")
     provider_reference: Line | None = Field(None, max_length=100, description="The payment provider's id")
 
 
