@@ -118,13 +118,15 @@ async def test_a_wrong_method_on_a_webhook_path_is_405_with_that_resources_allow
     assert response.headers["allow"] == "DELETE, GET"
 
 
-async def test_the_service_itself_answers_404_for_ids_with_control_characters(suite: Suite) -> None:
-    # Behind the gateway these never arrive (400 above); called directly, they name nothing.
+async def test_the_service_itself_refuses_ids_with_control_characters(suite: Suite) -> None:
+    # Behind the gateway these never arrive (400 above). Called directly, a webhook id breaks the
+    # pattern its schema declares (422 naming the field); a student number names nobody (404).
     notifications = suite.services["notifications"]
     headers = suite.headers("webhooks:manage", "registry:read")
     for bad_id in ["wh_%00", "wh_%1B", "%C2%B2%18"]:
         response = await notifications.get(f"/api/v1/webhooks/{bad_id}", headers=headers)
-        assert_problem(response, 404, "webhook.not_found")
+        assert_problem(response, 422, "request.validation_failed")
+        assert response.json()["errors"][0]["field"] == "webhook_id"
     for bad in ["2024%00", "%C2%85"]:
         response = await notifications.get(f"/api/v1/students/{bad}/timeline", headers=headers)
         assert_problem(response, 404, "timeline.student_not_found")

@@ -36,3 +36,17 @@ def test_what_follows_an_attempt() -> None:
 def test_only_ids_we_hand_out_reach_the_database() -> None:
     assert clean_id("wh_0123456789abcdef0123")
     assert not clean_id("wh_\x00") and not clean_id("x" * 65) and not clean_id("wh_ä")
+
+
+def test_a_typo_beside_the_wildcard_is_still_refused() -> None:
+    from gradops_notifications.domain.webhooks import validate_event_types
+    from gradops_shared.problems import GradOpsError
+
+    assert validate_event_types(["*", "PhotoApproved"]) == ["*"]
+    assert validate_event_types(["PhotoApproved", "PhotoApproved"]) == ["PhotoApproved"]
+    try:
+        validate_event_types(["*", "PhotoAproved"])
+    except GradOpsError as refused:
+        assert refused.code == "webhook.event_type_unknown" and "PhotoAproved" in refused.detail
+    else:
+        raise AssertionError("a misspelt event type beside * was accepted")

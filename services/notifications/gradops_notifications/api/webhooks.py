@@ -4,9 +4,9 @@ partner's) and their delivery logs."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Response
+from fastapi import APIRouter, BackgroundTasks, Path, Response
 
 from gradops_notifications.api.deps import (
     RESPONSES,
@@ -32,6 +32,12 @@ from gradops_notifications.schemas import (
 from gradops_notifications.service import webhooks
 from gradops_notifications.service.targets import check_target
 from gradops_shared.edge import SessionDep, WriteSessionDep
+from gradops_shared.text import PlainText
+
+# Ids this API issued (wh_…, dl_…); the schema says a control character is never one (the gateway
+# refuses such a path with 400 request.invalid_path); any other unknown id is a 404.
+WebhookId = Annotated[PlainText, Path(description="The subscription's id (wh_…)")]
+DeliveryId = Annotated[PlainText, Path(description="The delivery's id")]
 
 router = APIRouter(prefix="/api/v1/webhooks", tags=[TAG], responses=RESPONSES)
 
@@ -64,12 +70,12 @@ async def list_webhooks(
 
 
 @router.get("/{webhook_id}", response_model=WebhookOut)
-async def get_webhook(webhook_id: str, session: SessionDep, principal: Manager) -> dict[str, Any]:
+async def get_webhook(webhook_id: WebhookId, session: SessionDep, principal: Manager) -> dict[str, Any]:
     return await webhooks.get_subscription(session, principal, webhook_id)
 
 
 @router.delete("/{webhook_id}", status_code=204)
-async def delete_webhook(webhook_id: str, session: WriteSessionDep, principal: Manager) -> Response:
+async def delete_webhook(webhook_id: WebhookId, session: WriteSessionDep, principal: Manager) -> Response:
     """Stops deliveries; the subscription answers 404 from then on, its delivery log stays readable."""
     await webhooks.deactivate_subscription(session, principal, webhook_id)
     return Response(status_code=204)
@@ -77,7 +83,7 @@ async def delete_webhook(webhook_id: str, session: WriteSessionDep, principal: M
 
 @router.get("/{webhook_id}/deliveries", response_model=DeliveryPage)
 async def list_webhook_deliveries(
-    webhook_id: str,
+    webhook_id: WebhookId,
     session: SessionDep,
     principal: Manager,
     status: DeliveryStatus = None,
@@ -92,7 +98,7 @@ async def list_webhook_deliveries(
 
 @router.get("/{webhook_id}/deliveries/{delivery_id}", response_model=DeliveryDetail)
 async def get_webhook_delivery(
-    webhook_id: str, delivery_id: str, session: SessionDep, principal: Manager
+    webhook_id: WebhookId, delivery_id: DeliveryId, session: SessionDep, principal: Manager
 ) -> dict[str, Any]:
     """The delivery with every attempt: when, HTTP status or error, duration."""
     return await webhooks.get_delivery(session, principal, webhook_id, delivery_id)
@@ -100,8 +106,8 @@ async def get_webhook_delivery(
 
 @router.post("/{webhook_id}/deliveries/{delivery_id}/replay", status_code=202, response_model=DeliveryDetail)
 async def replay_webhook_delivery(
-    webhook_id: str,
-    delivery_id: str,
+    webhook_id: WebhookId,
+    delivery_id: DeliveryId,
     session: WriteSessionDep,
     principal: Manager,
     settings: Settings,
