@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 from gradops_photo.qc.report import CheckCode as CheckCode  # the API names the QC codes (re-exported)
 from gradops_photo.qc.report import Severity
@@ -197,11 +197,22 @@ class ChsiImportOut(BaseModel):
     rows: list[ChsiRowResult]
 
 
+# A JSON number or a decimal string ("20.00"), both what the validator accepts: 0 to 10000 in cents.
+FEE_AMOUNT_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "minimum": 0, "maximum": 10000, "multipleOf": 0.01},
+        {"type": "string", "pattern": r"^(10000(\.0{1,2})?|[0-9]{1,4}(\.[0-9]{1,2})?)$"},
+    ]
+}
+
+
 class FeeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     paid: bool
-    amount: Decimal = Field(ge=0, le=10000, multiple_of=0.01, decimal_places=2, description="CNY, e.g. 20.00")
+    amount: Annotated[Decimal, WithJsonSchema(FEE_AMOUNT_SCHEMA)] = Field(
+        ge=0, le=10000, multiple_of=0.01, decimal_places=2, description="CNY, e.g. 20.00"
+    )
     provider_reference: Line | None = Field(None, max_length=100, description="The payment provider's id")
 
 
